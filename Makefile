@@ -1,0 +1,28 @@
+# Two commands do all set-up:  `make run`  and  `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## Install, migrate, load demo data, start Redis if needed, run web + worker.
+run: $(STAMP)
+	$(BIN)/python -m builder.devserver
+
+## Install, then lint and run the whole test suite (SQLite and PostgreSQL).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/engine_throughput.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3

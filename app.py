@@ -1,0 +1,39 @@
+"""flowdesk: the Flask app factory. `flask --app app run` / `flask --app app worker`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from builder import config, database
+from builder.extensions import api, csrf, db, login_manager, migrate, socketio
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR), instance_relative_config=True)
+    app.config.from_mapping(config.from_env())
+    if test_config:
+        app.config.from_mapping(test_config)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(uri)
+    if database.is_sqlite(uri):
+        config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config.ROOT_DIR / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    api.init_app(app)
+    socketio.init_app(app, message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"]))
+
+    from builder import auth, cli, pages
+    from builder.api import register_api
+
+    register_api(api, app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    cli.register(app)
+    return app

@@ -1,0 +1,1 @@
+"""The web side of flowdesk: models, blueprints, API schemas."""

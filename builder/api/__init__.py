@@ -1,0 +1,84 @@
+"""The REST API under /api: one flask-smorest blueprint per area.
+
+Every blueprint authenticates in before_request (the token endpoint excepted),
+and every error, ours or the framework's, leaves as
+{"error": {"code", "message", "fields"?}}.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from flask_smorest import Api
+from flask_smorest import Blueprint as ApiBlueprint
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from builder.auth import authenticate_api
+from builder.extensions import csrf
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "validation_error",
+    429: "rate_limited", 500: "internal_error", 503: "unavailable",
+}
+
+
+def blueprint(name: str, url_prefix: str, *, public: bool = False, **kwargs) -> ApiBlueprint:
+    bp = ApiBlueprint(name, __name__, url_prefix=f"/api{url_prefix}", **kwargs)
+    if not public:
+        bp.before_request(lambda: authenticate_api() and None)
+    return bp
+
+
+def error_body(status: int, message: str, fields: dict | None = None):
+    body = {"error": {"code": CODES.get(status, "error"), "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), status
+
+
+def _flatten_webargs(messages: dict) -> dict[str, list[str]]:
+    from engine.graph import flatten
+
+    # webargs nests by location ("json", "query"); callers care about the field.
+    merged: dict = {}
+    for location_errors in messages.values():
+        merged.update(location_errors if isinstance(location_errors, dict) else {"_schema": location_errors})
+    return flatten(merged)
+
+
+def handle_http_error(exc: HTTPException):
+    if not request.path.startswith("/api/"):
+        return exc
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    if status == 422 and "messages" in data:
+        fields = _flatten_webargs(data["messages"])
+        first = next(iter(fields.items()), ("", ["Invalid input."]))
+        return error_body(422, f"{first[0]}: {first[1][0]}" if first[0] else first[1][0], fields)
+    if "fields" in data:
+        return error_body(status, exc.description or "", data["fields"])
+    return error_body(status, exc.description or CODES.get(status, "error"))
+
+
+def handle_unexpected(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return handle_http_error(exc)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if not request.path.startswith("/api/"):
+        return InternalServerError()
+    return error_body(500, "Something went wrong on our side; it has been logged.")
+
+
+def register_api(api: Api, app: Flask) -> None:
+    from builder.api import auth, contacts, dashboard, manual_actions, users, workflows
+
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for module in (auth, users, contacts, workflows, manual_actions, dashboard):
+        csrf.exempt(module.bp)  # API writes check CSRF themselves when they come from a session
+        api.register_blueprint(module.bp)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

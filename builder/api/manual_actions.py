@@ -1,0 +1,3 @@
+from builder.api import blueprint
+
+bp = blueprint("api_manual_actions", "/manual-actions")

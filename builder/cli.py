@@ -1,0 +1,64 @@
+"""Flask CLI commands: worker, users create, demo."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from builder.extensions import db
+from builder.models import Account, Role, User
+
+
+def default_account() -> Account:
+    account = db.session.scalar(select(Account).order_by(Account.id).limit(1))
+    if account is None:
+        account = Account(name="flowdesk")
+        db.session.add(account)
+        db.session.flush()
+    return account
+
+
+def create_user(email: str, role: str, password: str, name: str = "", account: Account | None = None) -> User:
+    account = account or default_account()
+    user = User(account_id=account.id, email=email.strip().lower(), role=role, name=name or email.split("@")[0])
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking per job.")
+    @click.option("--no-scheduler", is_flag=True, help="Do not run RQ's scheduler (timers) in this worker.")
+    def worker(burst: bool, simple: bool, no_scheduler: bool) -> None:
+        """Run an RQ worker (with the scheduler for waits) and the reconciler."""
+        from jobqueue.worker import run
+
+        run(current_app._get_current_object(), burst=burst, simple=simple, scheduler=not no_scheduler)
+
+    users = click.Group("users", help="Manage users.")
+    app.cli.add_command(users)
+
+    @users.command("create")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--name", default="")
+    def users_create(email: str, role: str, password: str, name: str) -> None:
+        """Create a user in the default account."""
+        if db.session.scalar(select(User).where(User.email == email.strip().lower())):
+            raise click.ClickException(f"A user with the email {email} already exists.")
+        if len(password) < 8:
+            raise click.ClickException("Use a password of at least 8 characters.")
+        user = create_user(email, role, password, name)
+        click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+    @app.cli.command("demo")
+    def demo() -> None:
+        """Load demo users, contacts and a running workflow (once; safe to repeat)."""
+        from builder import demo as demo_data
+
+        click.echo(demo_data.load())

@@ -1,0 +1,359 @@
+"""Database tables. Indexes follow the list and filter queries the API runs."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from builder.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    AGENT = "agent"
+
+
+class Account(db.Model):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default=Role.AGENT.value)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def can_see_all(self) -> bool:
+        return self.role in (Role.ADMIN, Role.MANAGER)
+
+
+class ApiToken(db.Model):
+    """Bearer tokens; only a SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User) -> tuple[ApiToken, str]:
+        secret = secrets.token_urlsafe(32)
+        return cls(user_id=user.id, token_hash=cls.hash(secret)), secret
+
+
+class Contact(db.Model):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_account_phone", "account_id", "phone"),
+        Index("ix_contacts_account_assignee", "account_id", "assigned_user_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dnd_sms: Mapped[bool] = mapped_column(default=False)
+    dnd_call: Mapped[bool] = mapped_column(default=False)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Soft delete: runs and logs that mention the contact stay readable.
+    deleted_at: Mapped[datetime | None]
+
+    tag_rows: Mapped[list[ContactTag]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ContactTag.tag"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ContactTag(db.Model):
+    __tablename__ = "contact_tags"
+    __table_args__ = (Index("ix_contact_tags_tag", "tag"),)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class Note(db.Model):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id"))
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Workflow(db.Model):
+    __tablename__ = "workflows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    published_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_versions.id", use_alter=True, name="fk_workflow_published_version")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[WorkflowVersion]] = relationship(
+        foreign_keys="WorkflowVersion.workflow_id", order_by="WorkflowVersion.number", viewonly=True
+    )
+    published_version: Mapped[WorkflowVersion | None] = relationship(foreign_keys=[published_version_id])
+
+    def latest_version(self) -> WorkflowVersion | None:
+        return db.session.scalar(
+            db.select(WorkflowVersion)
+            .where(WorkflowVersion.workflow_id == self.id)
+            .order_by(WorkflowVersion.number.desc())
+            .limit(1)
+        )
+
+
+class WorkflowVersion(db.Model):
+    """An immutable snapshot of a graph. Saving makes a new one."""
+
+    __tablename__ = "workflow_versions"
+    __table_args__ = (UniqueConstraint("workflow_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    graph: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None]
+
+
+class EnrollmentStatus(enum.StrEnum):
+    ACTIVE = "active"  # runnable now: a job will pick it up
+    WAITING = "waiting"  # a timer will resume it at wake_at
+    PARKED = "parked"  # waiting for a person (manual action)
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = (EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITING, EnrollmentStatus.PARKED)
+
+
+class Enrollment(db.Model):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "contact_id", "source_key", name="uq_enrollment_source"),
+        Index("ix_enrollments_workflow_status", "workflow_id", "status"),
+        Index("ix_enrollments_status_wake", "status", "wake_at"),
+        Index("ix_enrollments_contact", "contact_id", "workflow_id"),
+        Index("ix_enrollments_source", "source_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    status: Mapped[str] = mapped_column(String(20), default=EnrollmentStatus.ACTIVE.value)
+    current_step: Mapped[str | None] = mapped_column(String(64))
+    # Counts step runs; with the id it forms each step run's idempotency key.
+    seq: Mapped[int] = mapped_column(default=0)
+    wake_at: Mapped[datetime | None]
+    is_test: Mapped[bool] = mapped_column(default=False)
+    source_key: Mapped[str] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    contact: Mapped[Contact] = relationship()
+    version: Mapped[WorkflowVersion] = relationship()
+
+
+class ExecutionLog(db.Model):
+    """One row per step run: what ran, with what, and how it went."""
+
+    __tablename__ = "execution_logs"
+    __table_args__ = (
+        Index("ix_execution_logs_workflow", "workflow_id", "id"),
+        Index("ix_execution_logs_enrollment", "enrollment_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    step_id: Mapped[str] = mapped_column(String(64))
+    step_type: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    input: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str] = mapped_column(String(20))
+    output: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    duration_ms: Mapped[float] = mapped_column(default=0.0)
+
+
+class ManualActionType(enum.StrEnum):
+    SMS = "sms"
+    CALL = "call"
+
+
+class ManualActionStatus(enum.StrEnum):
+    QUEUED = "queued"
+    COMPLETED = "completed"
+    DELETED = "deleted"
+
+
+class ManualAction(db.Model):
+    __tablename__ = "manual_actions"
+    __table_args__ = (
+        Index("ix_manual_actions_queue", "account_id", "status", "assignee_id", "created_at"),
+        Index("ix_manual_actions_workflow", "account_id", "workflow_id", "status", "created_at"),
+        Index("ix_manual_actions_contact", "contact_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    type: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default=ManualActionStatus.QUEUED.value)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="SET NULL"))
+    step_id: Mapped[str | None] = mapped_column(String(64))
+    # The workflow waits for this action when parks_enrollment is set.
+    parks_enrollment: Mapped[bool] = mapped_column(default=True)
+    message: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deleted_at: Mapped[datetime | None]
+
+    contact: Mapped[Contact] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    workflow: Mapped[Workflow | None] = relationship()
+
+
+class Message(db.Model):
+    """The conversation log; outbound rows double as the send outbox."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_contact", "contact_id", "created_at"),
+        Index("ix_messages_status", "status", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    direction: Mapped[str] = mapped_column(String(10), default="outbound")
+    channel: Mapped[str] = mapped_column(String(10), default="sms")
+    to_number: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    # queued -> sending -> sent/delivered | failed; "unknown" if a send was cut short.
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="SET NULL"))
+    manual_action_id: Mapped[int | None] = mapped_column(ForeignKey("manual_actions.id", ondelete="SET NULL"))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    is_test: Mapped[bool] = mapped_column(default=False)
+    send_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class BulkEnrollment(db.Model):
+    """One enroll request; chunk jobs work through contact_ids, drip-spaced."""
+
+    __tablename__ = "bulk_enrollments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
+    contact_ids: Mapped[list[int]] = mapped_column(JSON)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    batch_size: Mapped[int]
+    interval_seconds: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int]
+    processed: Mapped[int] = mapped_column(default=0)
+    enrolled: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    @property
+    def batch_count(self) -> int:
+        return -(-self.total // self.batch_size) if self.total else 0
+
+
+class BulkEnrollmentBatch(db.Model):
+    """Marks a batch of a bulk request as enrolled, in the same transaction as its enrollments."""
+
+    __tablename__ = "bulk_enrollment_batches"
+    bulk_id: Mapped[int] = mapped_column(ForeignKey("bulk_enrollments.id", ondelete="CASCADE"), primary_key=True)
+    index: Mapped[int] = mapped_column(primary_key=True)
+    enrolled: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,132 @@
+"""The engine's Store, backed by SQLAlchemy.
+
+Effects are added to the session and committed by the caller together with the
+log rows; what must happen only after the commit (timers, sends, live events)
+is collected in `after_commit` for the job layer to carry out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from builder.models import (
+    Contact,
+    ContactTag,
+    Enrollment,
+    ExecutionLog,
+    ManualAction,
+    Message,
+    Note,
+    User,
+    utcnow,
+)
+
+STANDARD_CONTACT_FIELDS = {"first_name", "last_name", "email", "timezone"}
+
+
+@dataclass
+class AfterCommit:
+    """Work that must wait until the transaction that caused it has committed."""
+
+    wakeups: list[tuple[int, int, datetime]] = field(default_factory=list)  # (enrollment, seq, when)
+    resumes: list[tuple[int, int, str]] = field(default_factory=list)  # (enrollment, seq, event)
+    messages: list[Message] = field(default_factory=list)
+    manual_actions: list[ManualAction] = field(default_factory=list)
+
+
+class SqlStore:
+    def __init__(self, session: Session, account_id: int, rotation: Callable[[str], int]):
+        self.session = session
+        self.account_id = account_id
+        self._rotation = rotation
+        self._log_rows: list[dict[str, Any]] = []
+        self._active_users: dict[tuple[int, ...], list[int]] = {}
+        self.after_commit = AfterCommit()
+
+    # --- contact effects ---
+    def add_tag(self, contact: Contact, tag: str) -> bool:
+        if tag in contact.tags:
+            return False
+        contact.tag_rows.append(ContactTag(tag=tag))
+        return True
+
+    def remove_tag(self, contact: Contact, tag: str) -> bool:
+        for row in contact.tag_rows:
+            if row.tag == tag:
+                contact.tag_rows.remove(row)
+                return True
+        return False
+
+    def set_field(self, contact: Contact, name: str, value: Any) -> None:
+        if name in STANDARD_CONTACT_FIELDS:
+            setattr(contact, name, value or ("" if name != "email" else None))
+        else:
+            # Assign a new dict: JSON columns do not track in-place changes.
+            contact.custom_fields = {**(contact.custom_fields or {}), name.removeprefix("custom."): value}
+
+    def assign(self, contact: Contact, user_id: int | None) -> None:
+        contact.assigned_user_id = user_id
+
+    def active_user_ids(self, user_ids: list[int]) -> list[int]:
+        key = tuple(user_ids)
+        if key not in self._active_users:
+            self._active_users[key] = list(self.session.scalars(
+                select(User.id).where(User.id.in_(user_ids), User.active, User.account_id == self.account_id)
+            ))
+        return self._active_users[key]
+
+    def next_in_rotation(self, key: str) -> int:
+        return self._rotation(key)
+
+    def add_note(self, run: Enrollment, contact: Contact, body: str, key: str) -> None:
+        self.session.add(Note(
+            contact_id=contact.id, body=body, workflow_id=run.workflow_id, enrollment_id=run.id,
+            idempotency_key=key, is_test=run.is_test,
+        ))
+
+    # --- outbound ---
+    def queue_message(self, run: Enrollment, contact: Contact, body: str, key: str) -> int:
+        message = Message(
+            account_id=self.account_id, contact_id=contact.id, direction="outbound", channel="sms",
+            to_number=contact.phone, body=body, status="queued", idempotency_key=key,
+            workflow_id=run.workflow_id, enrollment_id=run.id, is_test=run.is_test,
+        )
+        self.session.add(message)
+        self.session.flush()
+        self.after_commit.messages.append(message)
+        return message.id
+
+    def create_manual_action(
+        self, run: Enrollment, contact: Contact, *, kind: str, name: str, message: str | None,
+        parks: bool, step_id: str, key: str,
+    ) -> int:
+        action = ManualAction(
+            account_id=self.account_id, type=kind, name=name, assignee_id=contact.assigned_user_id,
+            contact_id=contact.id, workflow_id=run.workflow_id, enrollment_id=run.id, step_id=step_id,
+            parks_enrollment=parks, message=message, idempotency_key=key, is_test=run.is_test,
+        )
+        self.session.add(action)
+        self.session.flush()
+        self.after_commit.manual_actions.append(action)
+        return action.id
+
+    # --- log ---
+    def log_step(self, row: dict[str, Any]) -> None:
+        self._log_rows.append(row)
+
+    def flush_logs(self) -> None:
+        """One multi-row INSERT for every step run of the pass."""
+        if self._log_rows:
+            self.session.execute(insert(ExecutionLog), self._log_rows)
+            self._log_rows = []
+
+    def note_pause(self, run: Enrollment) -> None:
+        run.updated_at = utcnow()
+        if run.status == "waiting" and run.wake_at is not None:
+            self.after_commit.wakeups.append((run.id, run.seq, run.wake_at))

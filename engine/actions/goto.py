@@ -1,0 +1,23 @@
+from marshmallow import Schema, fields
+
+from engine.graph import STEP_ID
+from engine.registry import Action, Result, register
+
+
+class GotoConfig(Schema):
+    target = fields.String(required=True, validate=STEP_ID)
+
+
+@register
+class Goto(Action):
+    type = "goto"
+    label = "Go To"
+    category = "Internal Tools"
+    description = "Jumps to another step of this workflow."
+    schema = GotoConfig
+
+    def exits(self, step):
+        return [step.config.get("target")]
+
+    def run(self, ctx):
+        return Result.go(ctx.config["target"])

@@ -1,0 +1,56 @@
+"""Wait for a delay, or until a date and time in the contact's own time zone."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from engine.registry import Action, Outcome, Result, register
+
+UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+class WaitConfig(Schema):
+    mode = fields.String(load_default="delay", validate=validate.OneOf(["delay", "until"]))
+    amount = fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000))
+    unit = fields.String(load_default="minutes", validate=validate.OneOf(list(UNITS)))
+    # A wall-clock time for "until", e.g. "2026-12-01T09:00", read in the contact's zone.
+    until = fields.NaiveDateTime()
+
+    @validates_schema
+    def _mode_fields(self, data, **_):
+        if data["mode"] == "delay" and "amount" not in data:
+            raise ValidationError("A delay needs an amount.", "amount")
+        if data["mode"] == "until" and "until" not in data:
+            raise ValidationError("Give the date and time to wait until.", "until")
+
+
+def contact_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def wake_time(cfg: dict, timezone: str, now: datetime) -> datetime:
+    """Naive UTC time to resume at."""
+    if cfg["mode"] == "delay":
+        return now + timedelta(seconds=cfg["amount"] * UNITS[cfg["unit"]])
+    local = cfg["until"].replace(tzinfo=contact_zone(timezone))
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+@register
+class Wait(Action):
+    type = "wait"
+    label = "Wait"
+    category = "Internal Tools"
+    description = "Pauses the contact for a time, or until a date and time in their time zone."
+    schema = WaitConfig
+    pauses = True
+
+    def run(self, ctx):
+        wake_at = wake_time(ctx.config, ctx.contact.timezone, ctx.now)
+        if wake_at <= ctx.now:
+            return Result.skip(ctx.step.next, "the time to wait until has passed", until=wake_at.isoformat())
+        return Result(Outcome.WAITING, next=ctx.step.next, wake_at=wake_at, output={"until": wake_at.isoformat()})

@@ -1,0 +1,237 @@
+"""Workflow graph v1: the marshmallow schema that validates it, and the parsed form.
+
+Errors are keyed by path so that every message names the step and field, e.g.
+``{"steps.s2.config.message": ["Missing data for required field."]}``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+
+from engine import registry
+
+SCHEMA_VERSION = 1
+STEP_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="Step ids are 1-64 letters, digits, '-' or '_'.")
+
+TRIGGER_TYPES = {
+    "manual": "Added manually or in bulk (Add to Automation)",
+    "contact_created": "Contact created",
+    "contact_tag_added": "Contact tag added",
+    "contact_tag_removed": "Contact tag removed",
+    "customer_replied": "Customer replied",
+    "inbound_webhook": "Inbound webhook",
+}
+
+
+class TriggerSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(required=True, validate=validate.OneOf(sorted(TRIGGER_TYPES)))
+    config = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class SettingsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    allow_reentry = fields.Boolean(load_default=False)
+    stop_on_response = fields.Boolean(load_default=False)
+
+
+class StepSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(required=True)
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    config = fields.Dict(keys=fields.String(), load_default=dict)
+    next = fields.String(load_default=None, allow_none=True)
+
+
+class GraphSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    schema_version = fields.Integer(load_default=SCHEMA_VERSION, validate=validate.Equal(SCHEMA_VERSION))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    trigger = fields.Nested(TriggerSchema, load_default=lambda: {"type": "manual", "config": {}})
+    settings = fields.Nested(SettingsSchema, load_default=lambda: SettingsSchema().load({}))
+    start = fields.String(required=True, allow_none=True)
+    steps = fields.Dict(keys=fields.String(validate=STEP_ID), values=fields.Nested(StepSchema), required=True)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _check_steps(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        steps: dict[str, dict[str, Any]] = data["steps"]
+        for step_id, step in steps.items():
+            action = registry.get(step["type"])
+            if action is None:
+                errors[f"steps.{step_id}.type"] = [f"Unknown action type {step['type']!r}."]
+                continue
+            try:
+                step["config"] = action.schema(unknown=RAISE).load(step["config"])
+            except ValidationError as exc:
+                for path, messages in flatten(exc.messages, f"steps.{step_id}.config").items():
+                    errors[path] = messages
+                continue
+            for target in action.exits(Step.from_dict(step_id, step)):
+                if target is not None and target not in steps:
+                    errors.setdefault(_exit_field(step_id, step, target), []).append(
+                        f"Step {step_id} points to {target!r}, which does not exist."
+                    )
+        start = data["start"]
+        if start is None and steps:
+            errors["start"] = ["A workflow with steps needs a start step."]
+        elif start is not None and start not in steps:
+            errors["start"] = [f"Start step {start!r} does not exist."]
+        if errors:
+            raise ValidationError(errors)
+        graph = Graph.from_dict(data)
+        for step_id in sorted(set(steps) - graph.reachable()):
+            errors[f"steps.{step_id}"] = [f"Step {step_id} cannot be reached from the start step."]
+        cycle = graph.cycle_without_pause()
+        if cycle:
+            errors[f"steps.{cycle[0]}"] = [
+                "Steps " + " -> ".join(cycle) + " form a loop with no wait in it; add a wait step."
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+
+def _exit_field(step_id: str, step: dict[str, Any], target: str) -> str:
+    if step.get("next") == target:
+        return f"steps.{step_id}.next"
+    return f"steps.{step_id}.config"
+
+
+def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested error dict into {"a.b.c": [messages]}."""
+    if isinstance(messages, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix and key != "_schema" else (prefix or str(key))
+            out.update(flatten(value, path))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_schema": list(messages)}
+    if isinstance(messages, list):
+        out = {}
+        for item in messages:
+            out.update(flatten(item, prefix))
+        return out
+    return {prefix or "_schema": [str(messages)]}
+
+
+def load_graph(raw: Any) -> dict[str, Any]:
+    """Validate and normalise a graph (defaults filled in). Raises ValidationError."""
+    if not isinstance(raw, dict):
+        raise ValidationError({"_schema": ["The workflow graph must be a JSON object."]})
+    try:
+        return GraphSchema().load(raw)
+    except ValidationError as exc:
+        # Dict fields nest their errors under "value"/"key"; drop those segments.
+        errors = {_DICT_SEGMENT.sub("", path): msgs for path, msgs in flatten(exc.messages).items()}
+        raise ValidationError(errors) from exc
+
+
+_DICT_SEGMENT = re.compile(r"\.(value|key)(?=\.|$)")
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    type: str
+    name: str
+    config: dict[str, Any]
+    next: str | None
+
+    @classmethod
+    def from_dict(cls, step_id: str, raw: dict[str, Any]) -> Step:
+        return cls(step_id, raw["type"], raw.get("name") or "", raw.get("config") or {}, raw.get("next"))
+
+    @property
+    def action(self) -> registry.Action:
+        action = registry.get(self.type)
+        if action is None:
+            raise KeyError(f"unknown action type {self.type!r}")
+        return action
+
+
+@dataclass
+class Graph:
+    """A validated graph, parsed once per version and shared by every run of it."""
+
+    name: str
+    start: str | None
+    steps: dict[str, Step]
+    trigger: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Graph:
+        return cls(
+            name=data.get("name", ""),
+            start=data.get("start"),
+            steps={sid: Step.from_dict(sid, raw) for sid, raw in data.get("steps", {}).items()},
+            trigger=dict(data.get("trigger") or {}),
+            settings=dict(data.get("settings") or {}),
+        )
+
+    def successors(self, step_id: str) -> list[str]:
+        step = self.steps[step_id]
+        return [t for t in step.action.exits(step) if t is not None and t in self.steps]
+
+    def reachable(self) -> set[str]:
+        seen: set[str] = set()
+        stack = [self.start] if self.start in self.steps else []
+        while stack:
+            sid = stack.pop()
+            if sid in seen:
+                continue
+            seen.add(sid)
+            stack.extend(self.successors(sid))
+        return seen
+
+    def cycle_without_pause(self) -> list[str] | None:
+        """A loop made only of instant steps would spin forever; find one if any."""
+        instant = {sid for sid, s in self.steps.items() if not s.action.pauses}
+        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+        path: list[str] = []
+
+        def visit(sid: str) -> list[str] | None:
+            state[sid] = 1
+            path.append(sid)
+            for nxt in self.successors(sid):
+                if nxt not in instant:
+                    continue
+                if state.get(nxt) == 1:
+                    return path[path.index(nxt):] + [nxt]
+                if nxt not in state:
+                    found = visit(nxt)
+                    if found:
+                        return found
+            path.pop()
+            state[sid] = 2
+            return None
+
+        for sid in sorted(instant):
+            if sid not in state:
+                found = visit(sid)
+                if found:
+                    return found
+        return None
+
+
+__all__ = ["Graph", "GraphSchema", "Step", "TRIGGER_TYPES", "flatten", "load_graph"]

@@ -1,0 +1,103 @@
+"""Load enrollments, let the engine move them, save: one transaction per call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from jobqueue.connection import get_redis
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from builder.extensions import db
+from builder.models import Enrollment, EnrollmentStatus, WorkflowVersion, utcnow
+from builder.store import AfterCommit, SqlStore
+from engine import interpreter
+from engine.graph import Graph
+
+log = logging.getLogger(__name__)
+
+# Versions never change once saved, so each is parsed once per process.
+_graphs: dict[int, Graph] = {}
+
+
+def graphs_for(version_ids: Iterable[int]) -> dict[int, Graph]:
+    missing = {v for v in version_ids if v not in _graphs}
+    if missing:
+        for vid, raw in db.session.execute(
+            select(WorkflowVersion.id, WorkflowVersion.graph).where(WorkflowVersion.id.in_(missing))
+        ):
+            _graphs[vid] = Graph.from_dict(raw)
+    return _graphs
+
+
+def rotation_counter(key: str) -> int:
+    # Redis INCR: one shared counter per assign step, whichever worker asks.
+    return int(get_redis().incr(f"flowdesk:rotation:{key}")) - 1
+
+
+class Pass:
+    """The stores of one transaction, one per account, and what follows its commit."""
+
+    def __init__(self) -> None:
+        self.stores: dict[int, SqlStore] = {}
+
+    def store(self, account_id: int) -> SqlStore:
+        if account_id not in self.stores:
+            self.stores[account_id] = SqlStore(db.session, account_id, rotation_counter)
+        return self.stores[account_id]
+
+    def commit(self) -> AfterCommit:
+        after = AfterCommit()
+        for store in self.stores.values():
+            store.flush_logs()
+            for name in ("wakeups", "resumes", "messages", "manual_actions"):
+                getattr(after, name).extend(getattr(store.after_commit, name))
+        db.session.commit()
+        return after
+
+
+def _locked(query):
+    # SKIP LOCKED: rows another worker holds are its to move; on SQLite (one writer) a no-op.
+    return query.with_for_update(skip_locked=True, of=Enrollment).options(
+        joinedload(Enrollment.contact, innerjoin=True)
+    )
+
+
+def advance(enrollment_ids: list[int]) -> AfterCommit:
+    """Run the given enrollments that are still active; others are left alone."""
+    try:
+        runs = db.session.scalars(_locked(select(Enrollment).where(
+            Enrollment.id.in_(enrollment_ids), Enrollment.status == EnrollmentStatus.ACTIVE.value
+        ))).unique().all()
+        work = Pass()
+        graphs = graphs_for({r.version_id for r in runs})
+        now = utcnow()
+        for run in runs:
+            store = work.store(run.account_id)
+            interpreter.advance(run, graphs[run.version_id], run.contact, store, now)
+            store.note_pause(run)
+        return work.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def resume(enrollment_id: int, seq: int, event: str) -> AfterCommit:
+    try:
+        run = db.session.scalars(
+            select(Enrollment).where(Enrollment.id == enrollment_id).with_for_update(of=Enrollment)
+            .options(joinedload(Enrollment.contact, innerjoin=True))
+        ).unique().one_or_none()
+        work = Pass()
+        if run is not None:
+            store = work.store(run.account_id)
+            graph = graphs_for([run.version_id])[run.version_id]
+            if interpreter.resume(run, graph, run.contact, store, utcnow(), seq=seq, event=event):
+                store.note_pause(run)
+            else:
+                log.info("resume of enrollment %s at seq %s ignored: it has moved on", enrollment_id, seq)
+        return work.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
