@@ -8,6 +8,7 @@ and every error, ours or the framework's, leaves as
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 from flask import Flask, jsonify, request
 from flask_smorest import Api
@@ -31,6 +32,14 @@ def blueprint(name: str, url_prefix: str, *, public: bool = False, **kwargs) -> 
     if not public:
         bp.before_request(lambda: authenticate_api() and None)
     return bp
+
+
+def fail(status: int, message: str, fields: dict[str, list[str]] | None = None) -> NoReturn:
+    """Abort with our JSON error shape; `fields` maps "path.to.field" to messages."""
+    exc = HTTPException(description=message)
+    exc.code = status
+    exc.data = {"fields": fields} if fields else {}
+    raise exc
 
 
 def error_body(status: int, message: str, fields: dict | None = None):

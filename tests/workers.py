@@ -1,0 +1,89 @@
+"""Start real `flask --app app worker` processes against a test app's database and Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker_env(app, **extra: str) -> dict[str, str]:
+    env = os.environ.copy()
+    env.update({
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "RQ_QUEUE": app.config["RQ_QUEUE"],
+        "ENROLL_CHUNK_SIZE": str(app.config["ENROLL_CHUNK_SIZE"]),
+        "ENGINE_TXN_SIZE": str(app.config["ENGINE_TXN_SIZE"]),
+        **extra,
+    })
+    return env
+
+
+def start_worker(app, *args: str, **env: str) -> subprocess.Popen:
+    # Output goes to a file: an unread pipe fills up and blocks the worker mid-job.
+    log = tempfile.NamedTemporaryFile("w+", prefix="worker-", suffix=".log", delete=False)
+    # A session of its own, so a kill reaches the work-horse and scheduler children too.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker", *args],
+        cwd=ROOT, env=worker_env(app, **env), start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+    )
+    proc.log_path = log.name  # type: ignore[attr-defined]
+    log.close()
+    return proc
+
+
+def output(proc: subprocess.Popen) -> str:
+    return Path(proc.log_path).read_text()  # type: ignore[attr-defined]
+
+
+def session_pids(sid: int) -> list[int]:
+    """Every process in a session: the worker, its scheduler and its work-horse
+    (which RQ puts in a process group of its own, so killpg alone misses it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid:
+                pids.append(int(entry.name))
+    return pids
+
+
+def kill_hard(proc: subprocess.Popen) -> None:
+    """What a crash or the OOM killer does: SIGKILL, no chance to clean up."""
+    for pid in session_pids(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=10)
+
+
+def stop(proc: subprocess.Popen) -> str:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        kill_hard(proc)
+    text = output(proc)
+    Path(proc.log_path).unlink(missing_ok=True)  # type: ignore[attr-defined]
+    return text
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
