@@ -72,7 +72,7 @@ def database_url(request, tmp_path) -> str:
     return request.getfixturevalue("pg_schema_url")
 
 
-def test_config(database_url: str, redis_url: str) -> dict[str, Any]:
+def app_config(database_url: str, redis_url: str) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -90,7 +90,7 @@ def test_config(database_url: str, redis_url: str) -> dict[str, Any]:
 
 @pytest.fixture
 def app(database_url, redis_url):
-    app = create_app(test_config(database_url, redis_url))
+    app = create_app(app_config(database_url, redis_url))
     # Each test starts its ids at 1 again: forget graphs parsed for another test's versions.
     from jobqueue import runner
 

@@ -1,0 +1,28 @@
+from sqlalchemy import func, select
+
+from builder.extensions import db
+from builder.models import Enrollment, ManualAction, User, Workflow
+from tests.conftest import run_jobs
+
+
+def test_users_create(runner, app):
+    result = runner.invoke(args=["users", "create", "Boss@Acme.test", "--role", "manager", "--password", "s3cret-pass"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User))
+    assert user.email == "boss@acme.test" and user.role == "manager" and user.check_password("s3cret-pass")
+    again = runner.invoke(args=["users", "create", "boss@acme.test", "--role", "agent", "--password", "s3cret-pass"])
+    assert again.exit_code != 0 and "already exists" in again.output
+    short = runner.invoke(args=["users", "create", "x@acme.test", "--role", "agent", "--password", "short"])
+    assert short.exit_code != 0 and "at least 8" in short.output
+
+
+def test_demo_fills_the_agents_queues_and_is_safe_to_repeat(runner, app):
+    assert "loaded" in runner.invoke(args=["demo"]).output
+    assert "already loaded" in runner.invoke(args=["demo"]).output
+    run_jobs(app)
+    assert db.session.scalar(select(func.count()).select_from(Workflow)) == 2
+    parked = db.session.scalar(select(func.count()).where(Enrollment.status == "parked"))
+    assert parked == 8 + 3
+    assignees = set(db.session.scalars(select(ManualAction.assignee_id)))
+    agents = set(db.session.scalars(select(User.id).where(User.role == "agent")))
+    assert assignees == agents
