@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -188,6 +188,7 @@ class EnrollmentStatus(enum.StrEnum):
 
 
 OPEN_STATUSES = (EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITING, EnrollmentStatus.PARKED)
+OPEN_RUN_CLAUSE = "status IN ('active', 'waiting', 'parked') AND is_test = false"
 
 
 class Enrollment(db.Model):
@@ -198,6 +199,10 @@ class Enrollment(db.Model):
         Index("ix_enrollments_status_wake", "status", "wake_at"),
         Index("ix_enrollments_contact", "contact_id", "workflow_id"),
         Index("ix_enrollments_source", "source_key"),
+        # A contact is never in the same workflow twice at once (test runs aside):
+        # the database settles the race between two enroll jobs for one contact.
+        Index("uq_enrollment_open", "workflow_id", "contact_id", unique=True,
+              postgresql_where=text(OPEN_RUN_CLAUSE), sqlite_where=text(OPEN_RUN_CLAUSE)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))

@@ -6,7 +6,6 @@ Errors are keyed by path so that every message names the step and field, e.g.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,8 @@ from marshmallow import (
 from engine import registry
 
 SCHEMA_VERSION = 1
-STEP_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="Step ids are 1-64 letters, digits, '-' or '_'.")
+# \Z, not $: "$" would also accept a trailing newline.
+STEP_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}\Z", error="Step ids are 1-64 letters, digits, '-' or '_'.")
 
 TRIGGER_TYPES = {
     "manual": "Added manually or in bulk (Add to Automation)",
@@ -86,9 +86,9 @@ class GraphSchema(Schema):
                 for path, messages in flatten(exc.messages, f"steps.{step_id}.config").items():
                     errors[path] = messages
                 continue
-            for target in action.exits(Step.from_dict(step_id, step)):
+            for path, target in action.exit_fields(Step.from_dict(step_id, step)):
                 if target is not None and target not in steps:
-                    errors.setdefault(_exit_field(step_id, step, target), []).append(
+                    errors.setdefault(f"steps.{step_id}.{path}", []).append(
                         f"Step {step_id} points to {target!r}, which does not exist."
                     )
         start = data["start"]
@@ -108,12 +108,6 @@ class GraphSchema(Schema):
             ]
         if errors:
             raise ValidationError(errors)
-
-
-def _exit_field(step_id: str, step: dict[str, Any], target: str) -> str:
-    if step.get("next") == target:
-        return f"steps.{step_id}.next"
-    return f"steps.{step_id}.config"
 
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -141,12 +135,21 @@ def load_graph(raw: Any) -> dict[str, Any]:
     try:
         return GraphSchema().load(raw)
     except ValidationError as exc:
-        # Dict fields nest their errors under "value"/"key"; drop those segments.
-        errors = {_DICT_SEGMENT.sub("", path): msgs for path, msgs in flatten(exc.messages).items()}
-        raise ValidationError(errors) from exc
+        raise ValidationError(_graph_errors(exc.messages)) from exc
 
 
-_DICT_SEGMENT = re.compile(r"\.(value|key)(?=\.|$)")
+def _graph_errors(messages: Any) -> dict[str, list[str]]:
+    """Flatten, dropping the "key"/"value" level that the `steps` Dict field adds
+    (only there: a config field may itself be called "value", as in conditions)."""
+    if not isinstance(messages, dict) or not isinstance(messages.get("steps"), dict):
+        return flatten(messages)
+    out = flatten({k: v for k, v in messages.items() if k != "steps"})
+    for step_id, errs in messages["steps"].items():
+        wrapped = isinstance(errs, dict) and errs and set(errs) <= {"key", "value"}
+        for part in (errs.get("key"), errs.get("value")) if wrapped else (errs,):
+            for path, msgs in flatten(part or {}, f"steps.{step_id}").items():
+                out.setdefault(path, []).extend(msgs)
+    return out
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,7 @@ class Graph:
 
     def cycle_without_pause(self) -> list[str] | None:
         """A loop made only of instant steps would spin forever; find one if any."""
-        instant = {sid for sid, s in self.steps.items() if not s.action.pauses}
+        instant = {sid for sid, s in self.steps.items() if not s.action.pauses_at(s)}
         state: dict[str, int] = {}  # 1 = on the current path, 2 = done
         path: list[str] = []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.context import StepContext
@@ -100,10 +100,13 @@ def _call(step: Step, run: RunState, contact: ContactView, store: Store, now: da
     started = time.perf_counter()
     try:
         result = fn(step.action, ctx)
+        if not isinstance(result, Result):
+            raise TypeError(f"the {step.type} handler returned {type(result).__name__}, not a Result")
     except Exception as exc:  # a handler bug must fail this run, not the whole batch
         log.exception("step %s (%s) of enrollment %s failed", step.id, step.type, run.id)
         result = Result(Outcome.FAILED, error=f"{type(exc).__name__}: {exc}")
-    _log(store, run, step.id, step.type, result, now, now, time.perf_counter() - started, step.config)
+    seconds = time.perf_counter() - started
+    _log(store, run, step.id, step.type, result, now, now + timedelta(seconds=seconds), seconds, step.config)
     run.seq += 1
     return result
 

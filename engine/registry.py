@@ -49,12 +49,20 @@ class Action:
     category: ClassVar[str]
     description: ClassVar[str] = ""
     schema: ClassVar[type[Schema]]
-    # True for steps that hand control to time or a person; a loop must pass one.
+    # True for types that can hand control to time or a person (shown in the palette).
     pauses: ClassVar[bool] = False
+
+    def pauses_at(self, step: Step) -> bool:
+        """Whether this step, as configured, always pauses; a loop must pass one."""
+        return self.pauses
+
+    def exit_fields(self, step: Step) -> list[tuple[str, str | None]]:
+        """(field path within the step, target step id or None) for each way out."""
+        return [("next", step.next)]
 
     def exits(self, step: Step) -> list[str | None]:
         """The step ids this step can go to next (None ends the run)."""
-        return [step.next]
+        return [target for _, target in self.exit_fields(step)]
 
     def run(self, ctx: StepContext) -> Result:
         raise NotImplementedError
@@ -80,3 +88,8 @@ def get(action_type: str) -> Action | None:
 
 def all_actions() -> list[Action]:
     return list(_REGISTRY.values())
+
+
+def unregister(action_type: str) -> None:
+    """Forget a type (a plugin unloaded, or a type a test defined for itself)."""
+    _REGISTRY.pop(action_type, None)

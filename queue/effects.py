@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from builder.store import AfterCommit
 from jobqueue import outbox
 from jobqueue.queues import enqueue, enqueue_at
-
-from builder.store import AfterCommit
 
 RESUME = "jobqueue.jobs.resume_enrollment"
 

@@ -11,8 +11,6 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from jobqueue import effects, runner
-from jobqueue.queues import enqueue_at, enqueue_many
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,6 +26,8 @@ from builder.models import (
     WorkflowVersion,
     utcnow,
 )
+from jobqueue import effects, runner
+from jobqueue.queues import enqueue_at, enqueue_many
 
 log = logging.getLogger(__name__)
 ENROLL_BATCH = "jobqueue.jobs.enroll_batch"

@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Flask, has_app_context
+
 from jobqueue import effects, enroll, outbox, recovery, runner
 
 _app: Flask | None = None

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from jobqueue.connection import get_redis
 from rq import Queue, Retry
+
+from jobqueue.connection import get_redis
 
 # Jobs are thin and idempotent; a retry after a failure is always safe.
 RETRY = Retry(max=3, interval=[1, 5, 30])

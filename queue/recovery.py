@@ -14,9 +14,6 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from jobqueue.connection import get_redis
-from jobqueue.enroll import ADVANCE, batch_due_at, schedule_batches
-from jobqueue.queues import enqueue, enqueue_many
 from sqlalchemy import and_, select, update
 
 from builder.extensions import db
@@ -28,6 +25,9 @@ from builder.models import (
     Message,
     utcnow,
 )
+from jobqueue.connection import get_redis
+from jobqueue.enroll import ADVANCE, batch_due_at, schedule_batches
+from jobqueue.queues import enqueue, enqueue_many
 
 log = logging.getLogger(__name__)
 RESUME = "jobqueue.jobs.resume_enrollment"

@@ -204,8 +204,9 @@ def run_jobs(app) -> int:
 
 def run_scheduled_jobs(app) -> int:
     """Move every scheduled job (due or not) onto the queue, as if its time had come."""
-    from jobqueue.connection import get_redis
     from rq.registry import ScheduledJobRegistry
+
+    from jobqueue.connection import get_redis
 
     queue = Queue(app.config["RQ_QUEUE"], connection=get_redis())
     registry = ScheduledJobRegistry(queue=queue)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jobqueue.localredis import ensure_redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
+
+from jobqueue.localredis import ensure_redis
 
 _redis_base: str | None = None
 

@@ -3,12 +3,12 @@
 import logging
 from datetime import timedelta
 
-from jobqueue import enroll, recovery
 from redis import Redis
 from sqlalchemy import func, select
 
 from builder.extensions import db
 from builder.models import Enrollment, ManualAction, Message, Note, utcnow
+from jobqueue import enroll, recovery
 from tests.conftest import make_contact, make_workflow, run_jobs
 
 NOTE = {"type": "add_note", "config": {"body": "hello"}, "next": None}

@@ -1,8 +1,8 @@
-from jobqueue import enroll
 from sqlalchemy import select
 
 from builder.extensions import db
 from builder.models import Enrollment, ExecutionLog, ManualAction, Note
+from jobqueue import enroll
 from tests.conftest import make_contact, make_workflow, run_jobs
 
 EXAMPLE = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -28,14 +29,14 @@ def worker_env(app, **extra: str) -> dict[str, str]:
 
 def start_worker(app, *args: str, **env: str) -> subprocess.Popen:
     # Output goes to a file: an unread pipe fills up and blocks the worker mid-job.
-    log = tempfile.NamedTemporaryFile("w+", prefix="worker-", suffix=".log", delete=False)
+    fd, log_path = tempfile.mkstemp(prefix="worker-", suffix=".log")
     # A session of its own, so a kill reaches the work-horse and scheduler children too.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "worker", *args],
-        cwd=ROOT, env=worker_env(app, **env), start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
-    )
-    proc.log_path = log.name  # type: ignore[attr-defined]
-    log.close()
+    with os.fdopen(fd, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "worker", *args],
+            cwd=ROOT, env=worker_env(app, **env), start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+        )
+    proc.log_path = log_path  # type: ignore[attr-defined]
     return proc
 
 
@@ -61,10 +62,8 @@ def session_pids(sid: int) -> list[int]:
 def kill_hard(proc: subprocess.Popen) -> None:
     """What a crash or the OOM killer does: SIGKILL, no chance to clean up."""
     for pid in session_pids(proc.pid):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     proc.wait(timeout=10)
 
 

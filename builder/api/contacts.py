@@ -1,3 +1,333 @@
-from builder.api import blueprint
+"""Contacts: the people workflows run for.
 
-bp = blueprint("api_contacts", "/contacts")
+Admins and managers see and edit every contact of their account. Agents see
+only the contacts assigned to them and may edit those, but may not create,
+delete or reassign contacts. A contact the caller may not see, or another
+account's, is a 404, so ids do not leak.
+
+PATCH follows JSON merge-patch (RFC 7396): fields left out are kept, `tags`
+replaces the whole list, `custom_fields` merges key by key and a null value
+removes a key.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import current_app, g
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from redis import RedisError
+from sqlalchemy import Select, func, or_, select, update
+
+from builder.api import blueprint, fail
+from builder.auth import require_role
+from builder.extensions import db
+from builder.models import Contact, ContactTag, Enrollment, EnrollmentStatus, ManualAction, User, utcnow
+from builder.phones import normalize_phone
+from builder.store import AfterCommit
+from jobqueue.effects import carry_out
+
+log = logging.getLogger(__name__)
+bp = blueprint("api_contacts", "/contacts", description="Contacts")
+EDITORS = ("admin", "manager")
+MAX_ID = 2**31 - 1  # ids are 32-bit; a larger one is simply not found
+
+
+# --- fields shared by the API modules ------------------------------------
+
+class Text(fields.String):
+    """A string both databases can store (no NUL, no lone surrogates), trimmed unless strip=False."""
+
+    default_error_messages = {"unstorable": "Must not contain NUL characters or invalid Unicode."}
+
+    def __init__(self, *, strip: bool = True, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.strip = strip
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("unstorable") from None
+        if "\x00" in text:
+            raise self.make_error("unstorable")
+        return text.strip() if self.strip else text
+
+
+class Id(fields.Integer):
+    """A row id. Strict (no "7" for 7) in JSON bodies; query strings pass strict=False."""
+
+    def __init__(self, *, strict: bool = True, **kwargs: Any):
+        super().__init__(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class PageSchema(Schema):
+    total = fields.Integer(metadata={"description": "rows matching the filters, on all pages"})
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+def carry_out_committed(after: AfterCommit) -> None:
+    """Enqueue what a committed change asked for. If Redis is away, the change still
+    stands: the reconciler finds the paused runs in the database and resumes them."""
+    try:
+        carry_out(after)
+    except RedisError:
+        log.exception("could not enqueue follow-up work; the reconciler will pick it up")
+
+
+def paginate(query: Select, args: dict[str, Any]) -> dict[str, Any]:
+    """One page of `query` (already ordered) and the total count of its rows."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page, per_page = args["page"], args["per_page"]
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+# --- contact fields ------------------------------------------------------
+
+class Phone(Text):
+    def _deserialize(self, value, attr, data, **kwargs) -> str | None:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if not raw:
+            return None
+        try:
+            return normalize_phone(raw, current_app.config["DEFAULT_PHONE_REGION"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class Scalar(fields.Field):
+    """A custom field value: a string, a finite number or a boolean."""
+
+    default_error_messages = {"invalid": "Must be a string, a number or a boolean."}
+    _text = Text(validate=validate.Length(max=1000))
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str | int | float | bool:
+        if isinstance(value, bool | int):
+            return value
+        if isinstance(value, float) and math.isfinite(value):
+            return value
+        if isinstance(value, str):
+            return self._text.deserialize(value)
+        raise self.make_error("invalid")
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _valid_timezone(name: str) -> None:
+    if name not in _timezones():
+        raise ValidationError("Not a known IANA time zone (e.g. America/New_York, Europe/London, UTC).")
+
+
+class ContactFields(Schema):
+    first_name = Text(validate=validate.Length(max=100))
+    last_name = Text(validate=validate.Length(max=100))
+    email = Text(allow_none=True, validate=[validate.Length(max=254), validate.Email()])
+    phone = Phone(allow_none=True, metadata={"description": "any usual format; stored in E.164"})
+    timezone = Text(validate=_valid_timezone, metadata={"description": "IANA name, e.g. America/New_York"})
+    tags = fields.List(Text(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=100))
+    custom_fields = fields.Dict(
+        keys=Text(validate=validate.Length(min=1, max=100)), values=Scalar(allow_none=True),
+        validate=validate.Length(max=100), metadata={"description": "name -> string, number or boolean"},
+    )
+    assigned_user_id = Id(allow_none=True)
+    dnd_sms = fields.Boolean(metadata={"description": "do not text this contact"})
+    dnd_call = fields.Boolean(metadata={"description": "do not call this contact"})
+    is_test = fields.Boolean()
+
+    @pre_load
+    def blank_is_none(self, data: Any, **kwargs: Any) -> Any:
+        # An emptied form field clears an optional value instead of failing validation.
+        if isinstance(data, dict) and data.get("email") == "":
+            return {**data, "email": None}
+        return data
+
+
+class ContactCreate(ContactFields):
+    @validates_schema
+    def has_identity(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not any(data.get(name) for name in ("first_name", "last_name", "email", "phone")):
+            raise ValidationError("Give the contact a name, an email or a phone number.")
+
+
+class ContactPatch(ContactFields):
+    pass
+
+
+class ContactSchema(Schema):
+    id = fields.Integer()
+    first_name = fields.String()
+    last_name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    timezone = fields.String()
+    tags = fields.List(fields.String())
+    custom_fields = fields.Dict()
+    assigned_user_id = fields.Integer(allow_none=True)
+    dnd_sms = fields.Boolean()
+    dnd_call = fields.Boolean()
+    is_test = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ContactQuery(PageQuery):
+    q = Text(validate=validate.Length(max=200), metadata={"description": "words matched in name, email and phone"})
+    tag = Text(validate=validate.Length(min=1, max=100))
+    assigned_user_id = Id(strict=False)
+
+
+class ContactPage(PageSchema):
+    items = fields.List(fields.Nested(ContactSchema))
+
+
+# --- helpers -------------------------------------------------------------
+
+def visible_contacts() -> Select:
+    query = select(Contact).where(Contact.account_id == g.user.account_id, Contact.deleted_at.is_(None))
+    if not g.user.can_see_all:
+        query = query.where(Contact.assigned_user_id == g.user.id)
+    return query
+
+
+def _contact(contact_id: int) -> Contact:
+    contact = db.session.scalar(visible_contacts().where(Contact.id == contact_id)) if contact_id <= MAX_ID else None
+    if contact is None:
+        fail(404, f"Contact {contact_id} not found.")
+    return contact
+
+
+def _search(q: str) -> list:
+    """Every word must match somewhere; a word of digits also matches a phone written differently."""
+    conditions = []
+    for word in q.split():
+        columns = (Contact.first_name, Contact.last_name, Contact.email, Contact.phone)
+        matches = [column.icontains(word, autoescape=True) for column in columns]
+        digits = re.sub(r"[\s()+.-]", "", word)
+        if digits.isdigit():
+            matches.append(Contact.phone.contains(digits, autoescape=True))
+        conditions.append(or_(*matches))
+    return conditions
+
+
+def _check_assignee(user_id: int | None) -> None:
+    if user_id is None:
+        return
+    found = db.session.scalar(select(User.id).where(
+        User.id == user_id, User.account_id == g.user.account_id, User.active.is_(True)
+    ))
+    if found is None:
+        message = f"User {user_id} is not an active user of your account."
+        fail(422, f"assigned_user_id: {message}", {"assigned_user_id": [message]})
+
+
+def _set_tags(contact: Contact, tags: list[str]) -> None:
+    wanted = list(dict.fromkeys(tags))
+    # Keep rows that stay: deleting and re-inserting the same key in one flush can collide.
+    for row in [r for r in contact.tag_rows if r.tag not in wanted]:
+        contact.tag_rows.remove(row)
+    have = set(contact.tags)
+    contact.tag_rows.extend(ContactTag(tag=tag) for tag in wanted if tag not in have)
+
+
+def _apply(contact: Contact, data: dict[str, Any]) -> None:
+    if "assigned_user_id" in data:
+        _check_assignee(data["assigned_user_id"])
+    for name, value in data.items():
+        if name == "tags":
+            _set_tags(contact, value)
+        elif name == "custom_fields":
+            merged = {**(contact.custom_fields or {}), **value}
+            contact.custom_fields = {k: v for k, v in merged.items() if v is not None}
+        else:
+            setattr(contact, name, value)
+
+
+# --- routes --------------------------------------------------------------
+
+@bp.get("")
+@bp.arguments(ContactQuery, location="query")
+@bp.response(200, ContactPage)
+def list_contacts(args: dict[str, Any]):
+    """Contacts the caller may see, newest first, filtered and paged."""
+    query = visible_contacts()
+    if args.get("q"):
+        query = query.where(*_search(args["q"]))
+    if "tag" in args:
+        query = query.where(Contact.tag_rows.any(ContactTag.tag == args["tag"]))
+    if "assigned_user_id" in args:
+        query = query.where(Contact.assigned_user_id == args["assigned_user_id"])
+    return paginate(query.order_by(Contact.id.desc()), args)
+
+
+@bp.post("")
+@require_role(*EDITORS)
+@bp.arguments(ContactCreate)
+@bp.response(201, ContactSchema)
+def create_contact(data: dict[str, Any]):
+    """Create a contact (admins and managers)."""
+    contact = Contact(account_id=g.user.account_id, custom_fields={})
+    _apply(contact, data)
+    db.session.add(contact)
+    db.session.commit()
+    return contact
+
+
+@bp.get("/<int:contact_id>")
+@bp.response(200, ContactSchema)
+def get_contact(contact_id: int):
+    return _contact(contact_id)
+
+
+@bp.patch("/<int:contact_id>")
+@bp.arguments(ContactPatch)
+@bp.response(200, ContactSchema)
+def update_contact(data: dict[str, Any], contact_id: int):
+    """Change some fields; agents may edit their own contacts but not reassign them."""
+    contact = _contact(contact_id)
+    if not g.user.can_see_all and data.get("assigned_user_id", contact.assigned_user_id) != contact.assigned_user_id:
+        fail(403, "Only admins and managers can reassign contacts.")
+    _apply(contact, data)
+    contact.updated_at = utcnow()  # tags and custom fields alone would not bump it
+    db.session.commit()
+    return contact
+
+
+@bp.delete("/<int:contact_id>")
+@require_role(*EDITORS)
+@bp.response(204)
+def delete_contact(contact_id: int):
+    """Soft-delete: the contact leaves lists and workflows; its history stays readable.
+
+    Its queued manual actions are deleted, and its waiting or parked runs are
+    woken so the engine cancels them and logs that the contact was deleted
+    (active runs see it on their next step).
+    """
+    contact = _contact(contact_id)
+    now = utcnow()
+    contact.deleted_at = contact.updated_at = now
+    db.session.execute(
+        update(ManualAction).where(ManualAction.contact_id == contact.id, ManualAction.status == "queued")
+        .values(status="deleted", deleted_at=now, updated_at=now)
+    )
+    paused = db.session.execute(select(Enrollment.id, Enrollment.seq).where(
+        Enrollment.contact_id == contact.id,
+        Enrollment.status.in_([EnrollmentStatus.WAITING.value, EnrollmentStatus.PARKED.value]),
+    )).all()
+    db.session.commit()
+    carry_out_committed(AfterCommit(resumes=[(run_id, seq, "contact_deleted") for run_id, seq in paused]))

@@ -15,7 +15,7 @@ class End(Action):
     description = "Ends the workflow for the contact."
     schema = EndConfig
 
-    def exits(self, step):
+    def exit_fields(self, step):
         return []
 
     def run(self, ctx):

@@ -16,8 +16,8 @@ class Goto(Action):
     description = "Jumps to another step of this workflow."
     schema = GotoConfig
 
-    def exits(self, step):
-        return [step.config.get("target")]
+    def exit_fields(self, step):
+        return [("config.target", step.config.get("target"))]
 
     def run(self, ctx):
         return Result.go(ctx.config["target"])

@@ -15,12 +15,16 @@ class ConditionSchema(Schema):
     def _check(self, data, **_):
         if not conditions.valid_field(data["field"]):
             raise ValidationError(
-                "Use contact.<field> (first_name, last_name, email, phone, timezone, tags) "
-                "or contact.custom.<key>.",
-                "field",
+                f"Use contact.<field> ({', '.join(conditions.STANDARD_FIELDS)}) or contact.custom.<key>.", "field"
             )
+        if not conditions.valid_operator(data["field"], data["op"]):
+            if data["field"] == "contact.tags":
+                raise ValidationError(f"For contact.tags use {', '.join(sorted(conditions.TAG_OPERATORS))}.", "op")
+            raise ValidationError(f"{data['op']} works on contact.tags only.", "op")
         if data["op"] in conditions.NEEDS_VALUE and data.get("value") in (None, ""):
             raise ValidationError(f"The {data['op']} operator needs a value.", "value")
+        if data["op"] in conditions.NUMERIC and conditions.as_number(data["value"]) is None:
+            raise ValidationError(f"The {data['op']} operator needs a number.", "value")
 
 
 class BranchSchema(Schema):
@@ -43,8 +47,11 @@ class IfElse(Action):
     description = "Sends the contact down the first branch whose conditions match."
     schema = IfElseConfig
 
-    def exits(self, step):
-        return [b.get("next") for b in step.config.get("branches", [])] + [step.config.get("else_next")]
+    def exit_fields(self, step):
+        branches = step.config.get("branches", [])
+        return [(f"config.branches.{i}.next", b.get("next")) for i, b in enumerate(branches)] + [
+            ("config.else_next", step.config.get("else_next"))
+        ]
 
     def run(self, ctx):
         for index, branch in enumerate(ctx.config["branches"]):

@@ -17,6 +17,9 @@ class ManualStep(Action):
     category = "Communication"
     pauses = True
 
+    def pauses_at(self, step):
+        return not step.config.get("continue_without_waiting", False)
+
     def message(self, ctx) -> str | None:
         return None
 

@@ -1,11 +1,12 @@
 from marshmallow import Schema
 
-from engine.actions.fields import TAG
+from engine.actions.add_tag import existing_tag, rendered_tag
+from engine.actions.fields import TAG_MAX, tag
 from engine.registry import Action, Result, register
 
 
 class RemoveTagConfig(Schema):
-    tag = TAG
+    tag = tag()
 
 
 @register
@@ -17,7 +18,10 @@ class RemoveTag(Action):
     schema = RemoveTagConfig
 
     def run(self, ctx):
-        tag = ctx.render(ctx.config["tag"]).strip()
-        if ctx.store.remove_tag(ctx.contact, tag):
-            return Result.go(ctx.step.next, tag=tag)
-        return Result.skip(ctx.step.next, "contact did not have the tag", tag=tag)
+        name, problem = rendered_tag(ctx)
+        if problem:
+            return Result.skip(ctx.step.next, problem, tag=name[:TAG_MAX])
+        found = existing_tag(ctx.contact, name)
+        if found is not None and ctx.store.remove_tag(ctx.contact, found):
+            return Result.go(ctx.step.next, tag=found)
+        return Result.skip(ctx.step.next, "contact did not have the tag", tag=name)

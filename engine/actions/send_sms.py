@@ -1,6 +1,6 @@
 from marshmallow import Schema
 
-from engine.actions.fields import message
+from engine.actions.fields import SMS_MAX, message
 from engine.registry import Action, Result, register
 
 
@@ -26,6 +26,8 @@ class SendSms(Action):
         body = ctx.render(ctx.config["message"])
         if not body.strip():
             return Result.skip(ctx.step.next, "message rendered empty")
+        if len(body) > SMS_MAX:
+            return Result.skip(ctx.step.next, f"message is longer than {SMS_MAX} characters after merge fields")
         # Queued in the outbox in the step's transaction; sent after it commits.
         message_id = ctx.store.queue_message(ctx.run, contact, body, ctx.key)
         return Result.go(ctx.step.next, message_id=message_id, to=contact.phone, body=body)

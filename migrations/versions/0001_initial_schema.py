@@ -1,6 +1,6 @@
 """initial schema
 
-Revision ID: 367721cd3266
+Revision ID: 0001
 Revises: 
 Create Date: 2026-11-24 12:41:15.118101
 
