@@ -46,6 +46,7 @@ class SqlStore:
         self.account_id = account_id
         self._rotation = rotation
         self._log_rows: list[dict[str, Any]] = []
+        self._note_rows: list[dict[str, Any]] = []
         self._active_users: dict[tuple[int, ...], list[int]] = {}
         self.after_commit = AfterCommit()
 
@@ -85,10 +86,11 @@ class SqlStore:
         return self._rotation(key)
 
     def add_note(self, run: Enrollment, contact: Contact, body: str, key: str) -> None:
-        self.session.add(Note(
-            contact_id=contact.id, body=body, workflow_id=run.workflow_id, enrollment_id=run.id,
-            idempotency_key=key, is_test=run.is_test,
-        ))
+        # Inserted with the log rows at the end of the pass (nothing reads notes in between).
+        self._note_rows.append({
+            "contact_id": contact.id, "body": body, "author_user_id": None, "workflow_id": run.workflow_id,
+            "enrollment_id": run.id, "idempotency_key": key, "is_test": run.is_test, "created_at": utcnow(),
+        })
 
     # --- outbound ---
     def queue_message(self, run: Enrollment, contact: Contact, body: str, key: str) -> int:
@@ -121,9 +123,16 @@ class SqlStore:
         self._log_rows.append(row)
 
     def flush_logs(self) -> None:
-        """One multi-row INSERT for every step run of the pass."""
+        """One multi-row INSERT each for the notes and the step runs of the pass.
+
+        Core inserts on the tables, not the ORM's bulk path: the rows are plain
+        dicts with every column given, and nothing needs their ids back.
+        """
+        if self._note_rows:
+            self.session.execute(insert(Note.__table__), self._note_rows)
+            self._note_rows = []
         if self._log_rows:
-            self.session.execute(insert(ExecutionLog), self._log_rows)
+            self.session.execute(insert(ExecutionLog.__table__), self._log_rows)
             self._log_rows = []
 
     def note_pause(self, run: Enrollment) -> None:

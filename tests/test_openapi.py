@@ -116,3 +116,19 @@ def test_responses_have_their_schemas(spec):
     counts = spec["paths"]["/api/dashboard/manual-actions"]["get"]["responses"]["200"]["content"]
     assert {"pending_total", "pending_calls", "pending_sms"} <= schema_of(
         spec, counts["application/json"]["schema"])["properties"].keys()
+
+
+def test_errors_and_bearer_auth_are_documented(client):
+    spec = client.get("/api/openapi.json").json
+    assert spec["security"] == [{"bearer": []}]
+    assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    error = spec["components"]["schemas"]["ApiError"]["properties"]["error"]
+    assert error["$ref"].endswith("/ErrorDetail")
+    assert set(spec["components"]["schemas"]["ErrorDetail"]["properties"]) == {"code", "message", "fields"}
+    assert spec["paths"]["/api/auth/token"]["post"]["security"] == []
+
+
+def test_malformed_json_gets_a_clear_message(client):
+    resp = client.post("/api/auth/token", data="{not json", content_type="application/json")
+    assert resp.status_code == 400
+    assert resp.json == {"error": {"code": "bad_request", "message": "The request body is not valid JSON."}}

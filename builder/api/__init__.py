@@ -70,6 +70,8 @@ def handle_http_error(exc: HTTPException):
         return error_body(422, f"{first[0]}: {first[1][0]}" if first[0] else first[1][0], fields)
     if "fields" in data:
         return error_body(status, exc.description or "", data["fields"])
+    if status == 400 and request.is_json and request.get_json(silent=True) is None:
+        return error_body(400, "The request body is not valid JSON.")
     return error_body(status, exc.description or CODES.get(status, "error"))
 
 

@@ -21,6 +21,7 @@ class TokenResponse(Schema):
 
 
 @bp.post("/token")
+@bp.doc(security=[])
 @bp.arguments(TokenRequest)
 @bp.response(201, TokenResponse)
 def create_token(data):

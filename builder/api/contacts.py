@@ -21,78 +21,19 @@ from zoneinfo import available_timezones
 
 from flask import current_app, g
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
-from redis import RedisError
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, or_, select, update
 
 from builder.api import blueprint, fail
+from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
 from builder.auth import require_role
 from builder.extensions import db
 from builder.models import Contact, ContactTag, Enrollment, EnrollmentStatus, ManualAction, User, utcnow
 from builder.phones import normalize_phone
 from builder.store import AfterCommit
-from jobqueue.effects import carry_out
 
 log = logging.getLogger(__name__)
 bp = blueprint("api_contacts", "/contacts", description="Contacts")
 EDITORS = ("admin", "manager")
-MAX_ID = 2**31 - 1  # ids are 32-bit; a larger one is simply not found
-
-
-# --- fields shared by the API modules ------------------------------------
-
-class Text(fields.String):
-    """A string both databases can store (no NUL, no lone surrogates), trimmed unless strip=False."""
-
-    default_error_messages = {"unstorable": "Must not contain NUL characters or invalid Unicode."}
-
-    def __init__(self, *, strip: bool = True, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.strip = strip
-
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise self.make_error("unstorable") from None
-        if "\x00" in text:
-            raise self.make_error("unstorable")
-        return text.strip() if self.strip else text
-
-
-class Id(fields.Integer):
-    """A row id. Strict (no "7" for 7) in JSON bodies; query strings pass strict=False."""
-
-    def __init__(self, *, strict: bool = True, **kwargs: Any):
-        super().__init__(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class PageSchema(Schema):
-    total = fields.Integer(metadata={"description": "rows matching the filters, on all pages"})
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
-def carry_out_committed(after: AfterCommit) -> None:
-    """Enqueue what a committed change asked for. If Redis is away, the change still
-    stands: the reconciler finds the paused runs in the database and resumes them."""
-    try:
-        carry_out(after)
-    except RedisError:
-        log.exception("could not enqueue follow-up work; the reconciler will pick it up")
-
-
-def paginate(query: Select, args: dict[str, Any]) -> dict[str, Any]:
-    """One page of `query` (already ordered) and the total count of its rows."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page, per_page = args["page"], args["per_page"]
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
 # --- contact fields ------------------------------------------------------

@@ -24,7 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
 from builder.api import blueprint, fail
-from builder.api.contacts import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
+from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
 from builder.extensions import db
 from builder.models import Contact, Enrollment, ManualAction, Message, utcnow
 from builder.reports import visible_actions
