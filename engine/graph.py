@@ -14,6 +14,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     validate,
     validates_schema,
 )
@@ -34,12 +35,51 @@ TRIGGER_TYPES = {
 }
 
 
+class NoTriggerConfig(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class TagTriggerConfig(NoTriggerConfig):
+    tag = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class ReplyTriggerConfig(NoTriggerConfig):
+    # Empty: any reply fires; otherwise only replies that contain one of the keywords.
+    keywords = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
+                           validate=validate.Length(max=50))
+
+
+class WebhookTriggerConfig(NoTriggerConfig):
+    # Maps a field of the posted JSON to a contact field, e.g. {"fname": "first_name"}.
+    field_map = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
+                            values=fields.String(validate=validate.Length(min=1, max=100)), load_default=dict)
+
+
+TRIGGER_CONFIGS: dict[str, type[Schema]] = {
+    "manual": NoTriggerConfig,
+    "contact_created": NoTriggerConfig,
+    "contact_tag_added": TagTriggerConfig,
+    "contact_tag_removed": TagTriggerConfig,
+    "customer_replied": ReplyTriggerConfig,
+    "inbound_webhook": WebhookTriggerConfig,
+}
+
+
 class TriggerSchema(Schema):
     class Meta:
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(sorted(TRIGGER_TYPES)))
     config = fields.Dict(keys=fields.String(), load_default=dict)
+
+    @post_load
+    def _config_for_type(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        try:
+            data["config"] = TRIGGER_CONFIGS[data["type"]]().load(data["config"])
+        except ValidationError as exc:
+            raise ValidationError({"config": exc.messages}) from exc
+        return data
 
 
 class SettingsSchema(Schema):

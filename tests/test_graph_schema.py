@@ -310,3 +310,17 @@ def test_top_level_fields(raw, path):
 
 def test_graph_must_be_an_object():
     assert errors_of(["not", "a", "graph"]) == {"_schema": ["The workflow graph must be a JSON object."]}
+
+
+def test_trigger_configs_are_validated_per_type():
+    base = {"name": "t", "start": None, "steps": {}}
+    assert load_graph({**base, "trigger": {"type": "contact_tag_added", "config": {"tag": "vip"}}})["trigger"] == {
+        "type": "contact_tag_added", "config": {"tag": "vip"}}
+    with pytest.raises(ValidationError) as exc:
+        load_graph({**base, "trigger": {"type": "contact_tag_added", "config": {}}})
+    assert exc.value.messages == {"trigger.config.tag": ["Missing data for required field."]}
+    with pytest.raises(ValidationError) as exc:
+        load_graph({**base, "trigger": {"type": "contact_created", "config": {"tag": "x"}}})
+    assert exc.value.messages == {"trigger.config.tag": ["Unknown field."]}
+    replied = load_graph({**base, "trigger": {"type": "customer_replied", "config": {}}})
+    assert replied["trigger"]["config"] == {"keywords": []}
