@@ -39,6 +39,10 @@ class AfterCommit:
     messages: list[Message] = field(default_factory=list)
     manual_actions: list[ManualAction] = field(default_factory=list)
 
+    def extend(self, other: AfterCommit) -> None:
+        for name in ("wakeups", "resumes", "messages", "manual_actions"):
+            getattr(self, name).extend(getattr(other, name))
+
 
 class SqlStore:
     def __init__(self, session: Session, account_id: int, rotation: Callable[[str], int]):

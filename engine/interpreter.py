@@ -77,10 +77,19 @@ def resume(
 
 
 def cancel(run: RunState, store: Store, now: datetime, reason: str) -> None:
+    _stop(run, store, now, Outcome.CANCELLED, CANCELLED, reason)
+
+
+def fail(run: RunState, store: Store, now: datetime, reason: str) -> None:
+    """End an open run as failed from outside a step (e.g. its pass cannot be saved)."""
+    _stop(run, store, now, Outcome.FAILED, FAILED, reason)
+
+
+def _stop(run: RunState, store: Store, now: datetime, outcome: Outcome, status: str, reason: str) -> None:
     if run.status in OPEN:
-        _log(store, run, run.current_step or "-", "-", Result(Outcome.CANCELLED, error=reason), now, now)
+        _log(store, run, run.current_step or "-", "-", Result(outcome, error=reason), now, now)
         run.seq += 1
-        _finish(run, CANCELLED, now, reason)
+        _finish(run, status, now, reason)
 
 
 def _contact_gone(run: RunState, contact: ContactView, store: Store, now: datetime) -> bool:

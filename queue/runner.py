@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from jobqueue.connection import get_redis
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from builder.extensions import db
@@ -14,6 +14,7 @@ from builder.models import Enrollment, EnrollmentStatus, WorkflowVersion, utcnow
 from builder.store import AfterCommit, SqlStore
 from engine import interpreter
 from engine.graph import Graph
+from jobqueue.connection import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,7 @@ class Pass:
         after = AfterCommit()
         for store in self.stores.values():
             store.flush_logs()
-            for name in ("wakeups", "resumes", "messages", "manual_actions"):
-                getattr(after, name).extend(getattr(store.after_commit, name))
+            after.extend(store.after_commit)
         db.session.commit()
         return after
 
@@ -65,7 +65,41 @@ def _locked(query):
 
 
 def advance(enrollment_ids: list[int]) -> AfterCommit:
-    """Run the given enrollments that are still active; others are left alone."""
+    """Run the given enrollments that are still active; others are left alone.
+
+    A pass whose transaction cannot be saved (a database error while one run's step
+    wrote) is taken again run by run, so one bad run does not hold up the others;
+    a run that fails on its own is ended as failed with the error in its log.
+    """
+    try:
+        return _advance(enrollment_ids)
+    except SQLAlchemyError as exc:
+        if len(enrollment_ids) == 1:
+            log.exception("enrollment %s cannot be saved; ending it as failed", enrollment_ids[0])
+            return _fail(enrollment_ids[0], f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+        log.warning("a pass over %s enrollments failed (%s); retrying them one by one", len(enrollment_ids), exc)
+        after = AfterCommit()
+        for enrollment_id in enrollment_ids:
+            after.extend(advance([enrollment_id]))
+        return after
+
+
+def _fail(enrollment_id: int, reason: str) -> AfterCommit:
+    try:
+        run = db.session.scalars(
+            select(Enrollment).where(Enrollment.id == enrollment_id).with_for_update(of=Enrollment)
+        ).one_or_none()
+        work = Pass()
+        if run is not None:
+            interpreter.fail(run, work.store(run.account_id), utcnow(), reason)
+            run.updated_at = utcnow()
+        return work.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _advance(enrollment_ids: list[int]) -> AfterCommit:
     try:
         runs = db.session.scalars(_locked(select(Enrollment).where(
             Enrollment.id.in_(enrollment_ids), Enrollment.status == EnrollmentStatus.ACTIVE.value

@@ -3,16 +3,17 @@ runs the reconciler as one of its maintenance tasks."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 
 from flask import Flask
-from jobqueue import recovery
-from jobqueue.connection import get_redis
-from jobqueue.queues import get_queue
 from rq import SimpleWorker, Worker
 
 from builder.extensions import db
+from jobqueue import recovery
+from jobqueue.connection import get_redis
+from jobqueue.queues import get_queue
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,11 @@ def build_worker(app: Flask, *, simple: bool = False, name: str | None = None) -
     worker.app = app
     if not simple:
         os.register_at_fork(after_in_child=_fresh_pool_in_child)
+        # What is loaded by now (the app, SQLAlchemy, the engine) lives as long as the
+        # worker. Freezing it keeps it out of the work-horses' garbage collections,
+        # which would otherwise walk the whole inherited heap and copy every page of it
+        # (tens of milliseconds per job on a ~100 MB process).
+        gc.freeze()
     return worker
 
 
