@@ -43,6 +43,8 @@ def from_env() -> dict:
         # Contacts per enrollment job, and per database transaction inside it.
         "ENROLL_CHUNK_SIZE": int(os.environ.get("ENROLL_CHUNK_SIZE", "500")),
         "ENGINE_TXN_SIZE": int(os.environ.get("ENGINE_TXN_SIZE", "100")),
+        # How long a Let's Start claim on a manual action lasts without activity.
+        "CLAIM_LEASE_SECONDS": int(os.environ.get("CLAIM_LEASE_SECONDS", "600")),
         # The reconciler re-enqueues work overdue by more than the grace period.
         "RECOVERY_GRACE_SECONDS": int(os.environ.get("RECOVERY_GRACE_SECONDS", "60")),
         "RECOVERY_INTERVAL_SECONDS": int(os.environ.get("RECOVERY_INTERVAL_SECONDS", "30")),

@@ -291,6 +291,9 @@ class ManualAction(db.Model):
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deleted_at: Mapped[datetime | None]
+    # Let's Start claims an action for one person; the lease runs out if they walk away.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claim_expires_at: Mapped[datetime | None]
 
     contact: Mapped[Contact] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
@@ -362,3 +365,24 @@ class BulkEnrollmentBatch(db.Model):
     enrolled: Mapped[int] = mapped_column(default=0)
     skipped: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Call(db.Model):
+    """A call placed from a Manual Call action: the agent's phone rings, then the contact's."""
+
+    __tablename__ = "calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    manual_action_id: Mapped[int | None] = mapped_column(ForeignKey("manual_actions.id", ondelete="SET NULL"),
+                                                         index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    to_number: Mapped[str] = mapped_column(String(20))
+    # simulated (console provider) | queued, ringing, in-progress, completed, busy, no-answer, failed (Twilio)
+    status: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    duration_seconds: Mapped[int | None]
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]

@@ -32,6 +32,10 @@ class SmsProvider(Protocol):
 
     def send_sms(self, to: str, body: str, *, key: str) -> Sent: ...
 
+    def place_call(self, agent_phone: str | None, to: str, *, key: str) -> Sent:
+        """Ring the agent, then bridge them to the contact."""
+        ...
+
 
 class ConsoleProvider:
     name = "console"
@@ -39,6 +43,11 @@ class ConsoleProvider:
     def send_sms(self, to: str, body: str, *, key: str) -> Sent:
         log.info("console SMS to %s [%s]: %s", to, key, body)
         return Sent(sid=f"console-{uuid.uuid4().hex}", status="sent")
+
+    def place_call(self, agent_phone: str | None, to: str, *, key: str) -> Sent:
+        # Nothing rings: the call is recorded so the agent can log its outcome.
+        log.info("console call to %s for agent phone %s [%s]", to, agent_phone or "(none)", key)
+        return Sent(sid=f"console-call-{uuid.uuid4().hex}", status="simulated")
 
 
 def get_provider() -> SmsProvider:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from builder.extensions import db
 from builder.models import Message, utcnow
@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 
 def _claim(message_id: int) -> Any | None:
+    # A scheduled message is not sent before its time, whoever asks.
+    due = or_(Message.send_at.is_(None), Message.send_at <= utcnow())
     claimed = db.session.execute(
-        update(Message).where(Message.id == message_id, Message.status == "queued").values(status="sending")
+        update(Message).where(Message.id == message_id, Message.status == "queued", due).values(status="sending")
     ).rowcount
     row = None
     if claimed:

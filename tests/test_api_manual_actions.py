@@ -87,7 +87,7 @@ def test_list_rows_newest_first_with_names(as_user, account, users, agent_contac
         "workflow_id": wf.id, "workflow_name": "Follow up",
         "assignee_id": users["agent"].id, "assignee_name": "Agent",
         "message": "Hello", "outcome": None, "notes": None, "is_test": False,
-        "created_at": row["created_at"], "completed_at": None,
+        "created_at": row["created_at"], "completed_at": None, "claimed_by_id": None, "claim_expires_at": None,
     }
     assert body["items"][0]["workflow_name"] is None
 

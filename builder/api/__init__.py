@@ -85,10 +85,19 @@ def handle_unexpected(exc: Exception):
 
 
 def register_api(api: Api, app: Flask) -> None:
-    from builder.api import auth, contacts, dashboard, manual_actions, users, workflows
+    from builder.api import (
+        auth,
+        contacts,
+        dashboard,
+        manual_action_session,  # noqa: F401  (adds Let's Start routes to manual_actions.bp)
+        manual_actions,
+        reports,
+        users,
+        workflows,
+    )
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (auth, users, contacts, workflows, manual_actions, dashboard):
+    for module in (auth, users, contacts, workflows, manual_actions, dashboard, reports):
         csrf.exempt(module.bp)  # API writes check CSRF themselves when they come from a session
         api.register_blueprint(module.bp)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -15,21 +15,27 @@ deleted action stays distinguishable from a completed one.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from flask import g
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import update
+from redis import RedisError
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from builder.api import blueprint, fail
 from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
+from builder.auth import require_role
 from builder.extensions import db
-from builder.models import Contact, Enrollment, ManualAction, Message, utcnow
+from builder.models import Contact, Enrollment, ManualAction, Message, User, utcnow
 from builder.reports import visible_actions
 from builder.store import AfterCommit
 from jobqueue import outbox
+from jobqueue.queues import enqueue_at
+
+log = logging.getLogger(__name__)
 
 bp = blueprint("api_manual_actions", "/manual-actions", description="Manual SMS and call tasks")
 
@@ -81,6 +87,8 @@ class ManualActionSchema(Schema):
     is_test = fields.Boolean()
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
+    claimed_by_id = fields.Integer(allow_none=True)
+    claim_expires_at = fields.DateTime(allow_none=True)
 
 
 class ManualActionPage(PageSchema):
@@ -159,6 +167,16 @@ def _record_message(action: ManualAction, body: str, send_at: datetime | None) -
     return message
 
 
+def _send_or_schedule(message: Message) -> None:
+    if message.send_at is None:
+        outbox.deliver([message.id])
+        return
+    try:
+        enqueue_at(message.send_at, "jobqueue.jobs.deliver_messages", [message.id])
+    except RedisError:  # the reconciler sends scheduled messages that are due
+        log.exception("could not schedule message %s; the reconciler will send it when due", message.id)
+
+
 def _parked_run(action: ManualAction) -> tuple[int, int] | None:
     """The run parked on this action, as (enrollment id, seq), if there is one."""
     if not action.parks_enrollment or action.enrollment_id is None:
@@ -211,7 +229,7 @@ def complete_action(data: dict[str, Any], action_id: int):
         return action
     now = utcnow()
     values: dict[str, Any] = {"status": "completed", "completed_at": now, "completed_by_id": g.user.id,
-                              "updated_at": now}
+                              "updated_at": now, "claimed_by_id": None, "claim_expires_at": None}
     send_at = None
     if action.type == "sms":
         _check_can_text(action.contact)
@@ -224,8 +242,8 @@ def complete_action(data: dict[str, Any], action_id: int):
     message = _record_message(action, data["message"], send_at) if action.type == "sms" else None
     run = _parked_run(action)
     db.session.commit()
-    if message is not None and message.send_at is None:
-        outbox.deliver([message.id])
+    if message is not None:
+        _send_or_schedule(message)
     _resume(run, "completed")
     return _action(action_id)
 
@@ -247,3 +265,26 @@ def delete_action(action_id: int):
     run = _parked_run(action) if was_queued else None
     db.session.commit()
     _resume(run, "deleted")
+
+
+class ReassignSchema(Schema):
+    assignee_id = Id(required=True, allow_none=True, metadata={"description": "null puts it in the shared queue"})
+
+
+@bp.patch("/<int:action_id>")
+@bp.arguments(ReassignSchema)
+@bp.response(200, ManualActionSchema)
+@require_role("admin", "manager")
+def reassign_action(data: dict[str, Any], action_id: int):
+    """Give a queued action to another user (admins and managers); any claim on it ends."""
+    action = _action(action_id)
+    user_id = data["assignee_id"]
+    if user_id is not None and db.session.scalar(select(User.id).where(
+            User.id == user_id, User.account_id == g.user.account_id, User.active)) is None:
+        _required("assignee_id", f"No active user {user_id} in this account.")
+    if not _claim(action, {"assignee_id": user_id, "claimed_by_id": None, "claim_expires_at": None,
+                           "updated_at": utcnow()}):
+        _lost_race(action_id)
+        fail(409, "Only queued actions can be reassigned.")
+    db.session.commit()
+    return _action(action_id)
