@@ -39,3 +39,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin_immediate(conn) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Give SQLite's planner fresh statistics, so that it picks the indexes the
+    list and filter queries were built for (with none it may scan the table).
+    PostgreSQL's autovacuum keeps its own; there this does nothing."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA analysis_limit=1000")  # sample, so it stays cheap on big tables
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()

@@ -14,7 +14,8 @@ import sys
 
 from flask_migrate import upgrade
 
-from builder import config, demo
+from builder import config, database, demo
+from builder.extensions import db
 from jobqueue.localredis import ensure_redis
 
 
@@ -29,6 +30,7 @@ def main() -> None:
     with app.app_context():
         upgrade(directory=str(config.ROOT_DIR / "migrations"))
         print(demo.load(), flush=True)
+        database.refresh_statistics(db.engine)
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], env=os.environ.copy())
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
     print(

@@ -266,6 +266,9 @@ class ManualAction(db.Model):
     __tablename__ = "manual_actions"
     __table_args__ = (
         Index("ix_manual_actions_queue", "account_id", "status", "assignee_id", "created_at"),
+        # The whole account's queue, newest first, and its counts by type (managers' views).
+        Index("ix_manual_actions_status_created", "account_id", "status", "created_at"),
+        Index("ix_manual_actions_status_type", "account_id", "status", "type", "created_at"),
         Index("ix_manual_actions_workflow", "account_id", "workflow_id", "status", "created_at"),
         Index("ix_manual_actions_contact", "contact_id", "status"),
     )

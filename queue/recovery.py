@@ -16,6 +16,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, select, update
 
+from builder import database
 from builder.extensions import db
 from builder.models import (
     BulkEnrollment,
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 RESUME = "jobqueue.jobs.resume_enrollment"
 DELIVER = "jobqueue.jobs.deliver_messages"
 LOCK = "flowdesk:reconcile:lock"
+STATS_LOCK = "flowdesk:statistics:lock"
 LIMIT = 5000  # per kind per pass; the next pass takes the rest
 
 
@@ -53,6 +55,14 @@ def reconcile() -> dict[str, int]:
     if found:
         log.warning("reconciler re-enqueued lost work: %s", found)
     return counts
+
+
+def refresh_statistics_once_per(seconds: int) -> bool:
+    """Planner statistics (SQLite), refreshed by one worker at a time."""
+    if not get_redis().set(STATS_LOCK, "1", nx=True, ex=max(1, seconds)):
+        return False
+    database.refresh_statistics(db.engine)
+    return True
 
 
 def reconcile_once_per(seconds: int) -> dict[str, int] | None:

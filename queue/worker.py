@@ -16,6 +16,7 @@ from jobqueue.connection import get_redis
 from jobqueue.queues import get_queue
 
 log = logging.getLogger(__name__)
+STATISTICS_INTERVAL = 600  # seconds between planner-statistics refreshes (SQLite)
 
 
 class ReconcilingMixin:
@@ -28,6 +29,7 @@ class ReconcilingMixin:
         try:
             with self.app.app_context():
                 found = recovery.reconcile_once_per(self.app.config["RECOVERY_INTERVAL_SECONDS"])
+                recovery.refresh_statistics_once_per(STATISTICS_INTERVAL)
             if found:
                 log.info("reconcile pass: %s", found)
         except Exception:  # the worker must keep working even if a pass fails
