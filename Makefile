@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test chromium lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,17 @@ run: $(STAMP)
 	$(BIN)/python -m builder.devserver
 
 ## Install, then lint and run the whole test suite (SQLite and PostgreSQL).
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+## Browser tests drive Debian's Chromium (never a downloaded one): install it when missing.
+chromium:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		(apt-get update && apt-get install -y chromium) \
+		|| echo "Could not install Chromium: the browser tests will be skipped."; \
+	else echo "Chromium is missing and installing it needs root: the browser tests will be skipped."; fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py

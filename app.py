@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from builder import config, database
+from builder import config, database, live
 from builder.extensions import api, csrf, db, login_manager, migrate, socketio
 
 
@@ -27,13 +27,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     api.init_app(app)
-    socketio.init_app(app, message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"]))
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"])
+    socketio.init_app(app, message_queue=queue, channel=live.channel(queue))
 
-    from builder import auth, cli, pages
+    from builder import auth, cli, pages, sockets
     from builder.api import register_api
 
     register_api(api, app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     cli.register(app)
+    sockets.register(socketio)  # on every app: each init_app builds a new server without our handlers
     return app

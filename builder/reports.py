@@ -2,28 +2,71 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
 
 from builder.extensions import db
 from builder.models import Enrollment, ManualAction, User, Workflow
 
 
-def visible_actions(user: User):
+def account_actions(account_id: int) -> Select:
+    """Every manual action of the account that has not been deleted.
+
+    Deleting sets the status to "deleted" (and deleted_at); filtering on the status
+    lets a status filter and this one share the (account_id, status, ...) indexes."""
+    return select(ManualAction).where(ManualAction.account_id == account_id, ManualAction.status != "deleted")
+
+
+def visible_actions(user: User) -> Select:
     """Manual actions the user may see: agents only their own, managers and admins all."""
-    query = select(ManualAction).where(ManualAction.account_id == user.account_id, ManualAction.deleted_at.is_(None))
+    query = account_actions(user.account_id)
     if not user.can_see_all:
         query = query.where(ManualAction.assignee_id == user.id)
     return query
 
 
-def manual_action_counts(user: User) -> dict[str, int]:
-    queued = visible_actions(user).where(ManualAction.status == "queued").subquery()
+def pending_counts(actions: Select) -> dict[str, int]:
+    """Queued actions among `actions`: in all, calls, SMS."""
+    queued = actions.where(ManualAction.status == "queued").subquery()
     total, calls, sms = db.session.execute(select(
         func.count(),
         func.coalesce(func.sum(case((queued.c.type == "call", 1), else_=0)), 0),
         func.coalesce(func.sum(case((queued.c.type == "sms", 1), else_=0)), 0),
     ).select_from(queued)).one()
     return {"pending_total": int(total), "pending_calls": int(calls), "pending_sms": int(sms)}
+
+
+def manual_action_counts(user: User) -> dict[str, int]:
+    return pending_counts(visible_actions(user))
+
+
+def pending_by_assignee(actions: Select) -> list[dict[str, Any]]:
+    """Queued actions among `actions` per assignee, busiest first; unassigned ones as "Unassigned"."""
+    queued = actions.where(ManualAction.status == "queued").subquery()
+    pending = func.count().label("pending")
+    rows = db.session.execute(
+        select(queued.c.assignee_id, User.name, User.email, pending)
+        .outerjoin(User, User.id == queued.c.assignee_id)
+        .group_by(queued.c.assignee_id, User.name, User.email)
+        # Unassigned after named people with the same count, on every database (NULLs sort differently).
+        .order_by(pending.desc(), queued.c.assignee_id.is_(None), User.name)
+    ).all()
+    return [
+        {"assignee_id": uid, "assignee_name": (name or email) if uid else "Unassigned", "pending": n}
+        for uid, name, email, n in rows
+    ]
+
+
+def account_counts(account_id: int) -> dict[str, Any]:
+    """The pending counts as admins and managers see them: the whole account, and per assignee."""
+    actions = account_actions(account_id)
+    return {**pending_counts(actions), "by_assignee": pending_by_assignee(actions)}
+
+
+def counts_for(user: User) -> dict[str, Any]:
+    """The dashboard's (and the live counts') view for this user: their own queue, or the account's."""
+    return account_counts(user.account_id) if user.can_see_all else manual_action_counts(user)
 
 
 def workflow_summaries(account_id: int) -> list[dict]:

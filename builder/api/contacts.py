@@ -23,6 +23,7 @@ from flask import current_app, g
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import Select, or_, select, update
 
+from builder import live
 from builder.api import blueprint, fail
 from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
 from builder.auth import require_role
@@ -262,9 +263,11 @@ def delete_contact(contact_id: int):
     contact = _contact(contact_id)
     now = utcnow()
     contact.deleted_at = contact.updated_at = now
+    queued = select(ManualAction.id).where(ManualAction.contact_id == contact.id, ManualAction.status == "queued")
+    action_ids = list(db.session.scalars(queued))
     db.session.execute(
-        update(ManualAction).where(ManualAction.contact_id == contact.id, ManualAction.status == "queued")
-        .values(status="deleted", deleted_at=now, updated_at=now)
+        update(ManualAction).where(ManualAction.id.in_(action_ids)).values(status="deleted", deleted_at=now,
+                                                                           updated_at=now)
     )
     paused = db.session.execute(select(Enrollment.id, Enrollment.seq).where(
         Enrollment.contact_id == contact.id,
@@ -272,3 +275,4 @@ def delete_contact(contact_id: int):
     )).all()
     db.session.commit()
     carry_out_committed(AfterCommit(resumes=[(run_id, seq, "contact_deleted") for run_id, seq in paused]))
+    live.publish_actions(db.session.scalars(select(ManualAction).where(ManualAction.id.in_(action_ids))), "deleted")

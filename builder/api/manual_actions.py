@@ -25,6 +25,7 @@ from redis import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from builder import live
 from builder.api import blueprint, fail
 from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
 from builder.auth import require_role
@@ -245,6 +246,7 @@ def complete_action(data: dict[str, Any], action_id: int):
     if message is not None:
         _send_or_schedule(message)
     _resume(run, "completed")
+    live.publish_action(action, "updated")
     return _action(action_id)
 
 
@@ -265,6 +267,7 @@ def delete_action(action_id: int):
     run = _parked_run(action) if was_queued else None
     db.session.commit()
     _resume(run, "deleted")
+    live.publish_action(action, "deleted")
 
 
 class ReassignSchema(Schema):
@@ -282,9 +285,11 @@ def reassign_action(data: dict[str, Any], action_id: int):
     if user_id is not None and db.session.scalar(select(User.id).where(
             User.id == user_id, User.account_id == g.user.account_id, User.active)) is None:
         _required("assignee_id", f"No active user {user_id} in this account.")
+    previous = action.assignee_id
     if not _claim(action, {"assignee_id": user_id, "claimed_by_id": None, "claim_expires_at": None,
                            "updated_at": utcnow()}):
         _lost_race(action_id)
         fail(409, "Only queued actions can be reassigned.")
     db.session.commit()
+    live.publish_action(action, "updated", previous_assignee_id=previous)
     return _action(action_id)

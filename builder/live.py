@@ -1,0 +1,193 @@
+"""Live events: manual-action changes and pending counts, pushed over Socket.IO.
+
+Rooms: every connection joins `user:<id>`; admins and managers also join
+`account:<id>:all` (see builder.sockets). An agent therefore hears only about
+actions assigned to them, a manager about every action of the account.
+
+Events (payloads as in the REST API):
+- `manual_action.created` / `.updated` / `.deleted`: one list row
+  (builder.api.manual_actions.ManualActionSchema).
+- `manual_actions.counts`: {pending_total, pending_calls, pending_sms} as the
+  receiver sees them, plus `by_assignee` in the account room (the dashboard's shape).
+
+Emits go through the Redis message queue whenever one is configured, from web
+and worker processes alike, with a write-only emitter ("Emitting from an
+External Process" in the Flask-SocketIO docs): every web process's Socket.IO
+server, this one included, delivers to its own clients. With the queue switched
+off (SOCKETIO_MESSAGE_QUEUE = None, as in tests using the Socket.IO test client)
+emits go straight through the app's server.
+
+Publishing is best effort and never raises into the caller: the change is
+already committed, and clients refetch over REST when they reconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import current_app
+from flask_socketio import SocketIO
+from redis.connection import parse_url
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
+
+from builder.extensions import db, socketio
+from builder.models import ManualAction, User
+from builder.reports import account_counts, manual_action_counts
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("created", "updated", "deleted")
+COUNTS_EVENT = "manual_actions.counts"
+
+# (event, payload, room or rooms)
+Emit = tuple[str, Any, str | list[str]]
+
+_emitters: dict[tuple[int, str], SocketIO] = {}
+
+
+def account_room(account_id: int) -> str:
+    return f"account:{account_id}:all"
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def channel(url: str | None) -> str:
+    """The pub/sub channel for a message queue URL, the same in every process that uses the URL.
+
+    Redis pub/sub ignores database numbers: with one fixed channel, deployments (or test runs) that share a
+    Redis server on different databases would deliver each other's events to rooms named alike.
+    """
+    try:
+        number = (parse_url(url).get("db") or 0) if url else 0
+    except ValueError:  # not a Redis URL: no database to tell apart
+        number = 0
+    return f"flowdesk-socketio-db{number}"
+
+
+def message_queue() -> str | None:
+    """The queue URL, read as create_app reads it: absent means REDIS_URL, None means no queue."""
+    return current_app.config.get("SOCKETIO_MESSAGE_QUEUE", current_app.config["REDIS_URL"])
+
+
+def _emitter() -> SocketIO:
+    url = message_queue()
+    if not url:
+        return socketio
+    # Keyed by pid too: a forked work-horse must not share its parent's Redis socket.
+    key = (os.getpid(), url)
+    if key not in _emitters:
+        _emitters[key] = SocketIO(message_queue=url, channel=channel(url), async_mode="threading")
+    return _emitters[key]
+
+
+def _emit(messages: list[Emit]) -> None:
+    emitter = _emitter()
+    for event, data, to in messages:
+        emitter.emit(event, data, to=to, namespace="/")
+
+
+def publish_action(action: ManualAction, event: str, previous_assignee_id: int | None = None) -> None:
+    """Tell everyone who may see `action` that it was created, updated or deleted; then refresh their counts.
+
+    Call it after the change is committed, e.g. from the API:
+    - completing an action: `publish_action(action, "updated")`;
+    - deleting one: `publish_action(action, "deleted")`;
+    - claiming or changing it (Let's Start): `publish_action(action, "updated")`; if the assignee changed, pass
+      `previous_assignee_id`: the previous assignee gets `manual_action.deleted`, as it left their queue.
+    Rows are read afresh from the database, so the event carries the committed state.
+    """
+    publish_actions([action], event, previous_assignees={_id(action): previous_assignee_id})
+
+
+def publish_actions(
+    actions: Iterable[ManualAction], event: str, *, previous_assignees: dict[int, int | None] | None = None
+) -> None:
+    """publish_action for many actions at once: one query for the rows, one counts refresh per account."""
+    if event not in EVENTS:
+        raise ValueError(f"event must be one of {EVENTS}, not {event!r}")
+    ids = [_id(a) for a in actions]
+    if not ids:
+        return
+    _safely(lambda: _publish_rows(ids, event, previous_assignees or {}))
+
+
+def publish_counts(account_id: int, user_ids: Iterable[int | None] = ()) -> None:
+    """Send `manual_actions.counts`: the manager view to the account room, each agent's own to their room.
+
+    Admins and managers among `user_ids` are skipped: the account room already gives them their view.
+    """
+    _safely(lambda: _counts_messages(account_id, set(user_ids)))
+
+
+def _id(action: ManualAction) -> int:
+    # The identity survives a commit's expiry; reading action.id could cost a query per action.
+    identity = inspect(action).identity
+    return identity[0] if identity else action.id
+
+
+def _publish_rows(ids: list[int], event: str, previous_assignees: dict[int, int | None]) -> list[Emit]:
+    from builder.api.manual_actions import ManualActionSchema  # the API imports this module's callers
+
+    rows = db.session.scalars(
+        select(ManualAction).where(ManualAction.id.in_(ids))
+        .options(joinedload(ManualAction.contact), joinedload(ManualAction.workflow),
+                 joinedload(ManualAction.assignee))
+        .execution_options(populate_existing=True)
+    ).unique().all()
+    schema = ManualActionSchema()
+    messages: list[Emit] = []
+    affected: dict[int, set[int | None]] = {}
+    for action in rows:
+        data = schema.dump(action)
+        rooms = [account_room(action.account_id)]
+        if action.assignee_id is not None:
+            rooms.append(user_room(action.assignee_id))
+        messages.append((f"manual_action.{event}", data, rooms))  # a list of rooms reaches each client once
+        users = affected.setdefault(action.account_id, set())
+        users.add(action.assignee_id)
+        previous = previous_assignees.get(action.id)
+        if previous is not None and previous != action.assignee_id:
+            users.add(previous)
+            if _is_agent(previous):  # a manager still sees it in the account room's list
+                messages.append(("manual_action.deleted", data, user_room(previous)))
+    for account_id, user_ids in affected.items():
+        messages.extend(_counts_messages(account_id, user_ids))
+    return messages
+
+
+def _is_agent(user_id: int) -> bool:
+    user = db.session.get(User, user_id)
+    return user is not None and not user.can_see_all
+
+
+def _counts_messages(account_id: int, user_ids: set[int | None]) -> list[Emit]:
+    messages: list[Emit] = [(COUNTS_EVENT, account_counts(account_id), account_room(account_id))]
+    for user_id in sorted(u for u in user_ids if u is not None):
+        user = db.session.get(User, user_id)
+        if user is not None and user.account_id == account_id and not user.can_see_all:
+            messages.append((COUNTS_EVENT, manual_action_counts(user), user_room(user_id)))
+    return messages
+
+
+def _safely(build: Callable[[], list[Emit]]) -> None:
+    """Read what to send, end the read (on SQLite it holds the write lock), then emit; log any failure."""
+    owns_transaction = not db.session().in_transaction()
+    try:
+        messages = build()
+    except Exception:
+        log.exception("could not read what to publish; clients catch up when they resynchronise")
+        if owns_transaction:
+            db.session.rollback()
+        return
+    if owns_transaction:
+        db.session.rollback()  # nothing was written: this only ends our read
+    try:
+        _emit(messages)
+    except Exception:
+        log.exception("could not publish live events; clients catch up when they resynchronise")

@@ -1,0 +1,54 @@
+// The Socket.IO connection (client served from static/vendor) and a tiny event bus.
+// Pages subscribe with on(name, fn); "connect" fires on every (re)connect, with
+// {reconnected: true} after the first, so pages can refetch instead of trusting a stale view.
+
+import { io } from "../vendor/socket.io/socket.io.esm.min.js";
+
+const EVENTS = ["manual_action.created", "manual_action.updated", "manual_action.deleted", "manual_actions.counts"];
+const handlers = new Map();
+let socket = null;
+let connectedOnce = false;
+
+export function on(name, fn) {
+  if (!handlers.has(name)) handlers.set(name, new Set());
+  handlers.get(name).add(fn);
+  return () => handlers.get(name).delete(fn);
+}
+
+function emit(name, payload) {
+  for (const fn of handlers.get(name) ?? []) {
+    try {
+      fn(payload);
+    } catch (error) {
+      console.error(`live: a handler for ${name} failed`, error);
+    }
+  }
+  for (const fn of handlers.get("*") ?? []) fn(name, payload);
+}
+
+function showStatus(text, state) {
+  for (const node of document.querySelectorAll("[data-live-status]")) {
+    node.hidden = false;
+    node.textContent = text;
+    node.dataset.state = state;
+  }
+}
+
+export function connect() {
+  if (socket) return socket;
+  socket = io({ withCredentials: true, reconnectionDelayMax: 5000 });
+  socket.on("connect", () => {
+    showStatus("Live", "live");
+    emit("connect", { reconnected: connectedOnce });
+    connectedOnce = true;
+  });
+  socket.on("disconnect", () => {
+    showStatus("Reconnecting…", "offline");
+    emit("disconnect", {});
+  });
+  socket.on("connect_error", () => showStatus("Offline: retrying", "offline"));
+  for (const name of EVENTS) socket.on(name, (payload) => emit(name, payload ?? {}));
+  return socket;
+}
+
+export const isConnected = () => Boolean(socket?.connected);
