@@ -28,6 +28,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     api.init_app(app)
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"])
+    # init_app keeps options from earlier calls, the queue's client manager included:
+    # without this, an app made without a queue would still publish through the last one.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, message_queue=queue, channel=live.channel(queue))
 
     from builder import auth, cli, pages, sockets
