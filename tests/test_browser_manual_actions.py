@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from builder.extensions import db
-from builder.models import ManualAction, Message
+from builder.models import Call, ManualAction, Message
 from jobqueue import enroll
 from tests.browser_support import *  # noqa: F403 (fixtures)
 from tests.browser_support import LiveServer, login
@@ -350,11 +350,34 @@ def test_schedule_an_sms_in_the_contacts_time_zone(live_server, team, browser):
     assert message.send_at == local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
+def test_a_call_queue_dials_each_contact_by_itself(live_server, team, browser):
+    ids = queue_actions(live_server, team, call_graph("Call new signups", team["agent"].id), PEOPLE[:2])
+    agent = new_page(browser)
+    login(agent, live_server, "agent@acme.test", then=SESSION)
+    dialog = agent.locator("#outcome-dialog")
+    for expected, outcome in (("+14155551001", "Interested"), ("+442071838750", "No answer")):
+        expect(agent.locator("#call-number")).to_have_text(expected)
+        expect(dialog).to_be_visible()  # dialled without a click
+        expect(agent.locator("#call-status")).to_contain_text("simulated")
+        dialog.get_by_label(outcome, exact=True).check()
+        dialog.get_by_role("button", name="Save outcome").click()
+    expect(agent.get_by_text("You're all done")).to_be_visible()
+    calls = db.session.scalars(select(Call).order_by(Call.id)).all()
+    assert [c.manual_action_id for c in calls] == ids
+    outcomes = [db.session.get(ManualAction, i).outcome for i in ids]
+    db.session.remove()
+    assert outcomes == ["interested", "no_answer"]
+
+
 def test_manual_call_dial_then_outcome(live_server, team, browser):
     ids = queue_actions(live_server, team, call_graph("Call new signups", team["agent"].id), PEOPLE[:1])
     agent = new_page(browser)
+    agent.add_init_script("localStorage.setItem('flowdesk.autoDial', 'off')")
     login(agent, live_server, "agent@acme.test", then=SESSION)
     expect(agent.locator("#call-number")).to_have_text("+14155551001")
+    expect(agent.get_by_label("Dial automatically when a call comes up")).not_to_be_checked()
+    assert db.session.scalar(select(Call)) is None
+    db.session.remove()
     agent.get_by_role("button", name="Call", exact=True).click()
     dialog = agent.locator("#outcome-dialog")
     expect(dialog).to_be_visible()

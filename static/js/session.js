@@ -20,6 +20,10 @@ const smsForm = document.getElementById("sms-form");
 const message = document.getElementById("sms-message");
 const sendAt = document.getElementById("sms-send-at");
 const outcomeDialog = document.getElementById("outcome-dialog");
+const autoDial = document.getElementById("call-auto");
+const AUTO_DIAL_KEY = "flowdesk.autoDial";
+autoDial.checked = localStorage.getItem(AUTO_DIAL_KEY) !== "off";
+autoDial.addEventListener("change", () => localStorage.setItem(AUTO_DIAL_KEY, autoDial.checked ? "on" : "off"));
 const outcomeForm = document.getElementById("outcome-form");
 
 for (const link of document.querySelectorAll("[data-back-link]")) link.href = LIST_URL + toSearch(queue);
@@ -92,6 +96,13 @@ async function open(action) {
   view("ready");
   scheduleRenewal(state.current);
   (state.current.type === "sms" ? message : document.getElementById("call-dial")).focus({ preventScroll: true });
+  // As the product promises: Let's Start dials each contact of a call queue by itself.
+  // Once per action: the session may reopen the same one (after a live event), which must not ring twice.
+  const { id, type } = state.current;
+  if (type === "call" && autoDial.checked && state.contact.phone && !state.contact.dnd_call && state.autoDialed !== id) {
+    state.autoDialed = id;
+    dial();
+  }
 }
 
 function fatal(text) {
