@@ -178,6 +178,39 @@ def test_a_deleted_action_leaves_an_open_list_in_another_browser(live_server, te
     expect(rows(agent).first).to_contain_text("Alan Turing")
 
 
+def test_a_dropped_connection_resynchronises_the_list(live_server, team, browser):
+    queue_actions(live_server, team, sms_graph("First flow", team["agent"].id), PEOPLE[:1])
+    agent = new_page(browser)
+    down, sockets = {"on": False}, []
+
+    def websocket(ws):
+        if down["on"]:
+            ws.close()
+            return
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    # The live connection (a WebSocket) runs through this route, so the test can cut it and keep it down.
+    agent.route_web_socket(re.compile(r"/socket\.io/"), websocket)
+    login(agent, live_server, "agent@acme.test", then=LIST)
+    expect(rows(agent)).to_have_count(1)
+    wait_live(agent)
+    assert sockets, "the live connection should be a WebSocket"
+
+    down["on"] = True
+    for ws in sockets:
+        ws.close()
+    expect(agent.locator("[data-live-status]").first).not_to_have_text("Live")
+    queue_actions(live_server, team, sms_graph("Second flow", team["agent"].id), PEOPLE[1:2])
+    agent.wait_for_timeout(300)
+    expect(rows(agent)).to_have_count(1)  # its event went out while the page was cut off
+
+    down["on"] = False
+    wait_live(agent)
+    expect(rows(agent)).to_have_count(2)
+    expect(rows(agent).filter(has_text="Alan Turing")).to_have_count(1)
+
+
 def test_the_session_moves_on_when_its_action_is_deleted_elsewhere(live_server, team, browser):
     ids = queue_actions(live_server, team, sms_graph("New lead follow-up", team["agent"].id), PEOPLE[:2])
 

@@ -36,7 +36,8 @@ function showStatus(text, state) {
 
 export function connect() {
   if (socket) return socket;
-  socket = io({ withCredentials: true, reconnectionDelayMax: 5000 });
+  // WebSocket only: long-polling would need sticky sessions once there is more than one web process.
+  socket = io({ withCredentials: true, reconnectionDelayMax: 5000, transports: ["websocket"] });
   socket.on("connect", () => {
     showStatus("Live", "live");
     emit("connect", { reconnected: connectedOnce });
