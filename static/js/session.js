@@ -293,17 +293,19 @@ async function complete(body, onError) {
   const id = state.current.id;
   state.busy = true;
   setButtons(true);
+  // Marked before the request: the server announces the completion (manual_action.updated)
+  // before it answers, and this session must not take its own completion for someone else's.
+  finished.add(id);
   try {
     await post(`/api/manual-actions/${id}/complete`, body);
-    finished.add(id);
     return true;
   } catch (error) {
     if (error.status === 404) {
-      finished.add(id);
       if (outcomeDialog.open) outcomeDialog.close();
       next("That manual action was removed before it was completed; moving on.");
       return false;
     }
+    finished.delete(id);
     onError(error);
     return false;
   } finally {
@@ -323,17 +325,18 @@ async function skip() {
   const id = state.current.id;
   state.busy = true;
   setButtons(true);
+  finished.add(id);  // as in complete(): events about our own skip are not news
   try {
     await post(`/api/manual-actions/${id}/skip`);
   } catch (error) {
     if (error.status !== 404) {
+      finished.delete(id);
       state.busy = false;
       setButtons(false);
       return notice(error.message);
     }
   }
   skipped.add(id);
-  finished.add(id);
   state.busy = false;
   setButtons(false);
   next(`Skipped ${contactName(state.contact)}.`);
