@@ -17,27 +17,21 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine_throughput import Services, claimed_redis, ensure_pg_database, fresh_database  # noqa: E402
+from engine_throughput import Services, claimed_redis, ensure_pg_database  # noqa: E402
+from support import app_on, percentile, service_args  # noqa: E402
 
 
 def measure(kind: str, services: Services, workdir: Path, contacts: int, repeat: int) -> list[float]:
-    from app import create_app
     from builder.cli import create_user
     from builder.extensions import db
     from builder.models import Account, Contact
 
-    database = fresh_database(kind, services, workdir)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "REDIS_URL": services.redis_url,
-                      "RQ_QUEUE": f"bench-{uuid.uuid4().hex[:8]}", "SOCKETIO_MESSAGE_QUEUE": None})
-    try:
+    with app_on(kind, services, workdir) as app:
         with app.app_context():
-            db.create_all()
             account = Account(name="bench")
             db.session.add(account)
             db.session.commit()
@@ -64,19 +58,13 @@ def measure(kind: str, services: Services, workdir: Path, contacts: int, repeat:
             timings.append(time.perf_counter() - started)
             assert resp.status_code == 202, resp.json
         return timings[1:]
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        database.cleanup()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--db", default="sqlite,postgres")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/flowdesk_bench")
+    service_args(parser)
     args = parser.parse_args()
     print("| DB | contact ids | requests | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|---:|")
     with claimed_redis(args.redis, None) as redis_url, tempfile.TemporaryDirectory() as tmp:
@@ -85,8 +73,7 @@ def main() -> int:
         services = Services(redis_url=redis_url, pg_url=args.pg)
         for kind in args.db.split(","):
             ms = sorted(t * 1000 for t in measure(kind, services, Path(tmp), args.contacts, args.repeat))
-            p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-            p50 = statistics.median(ms)
+            p50, p95 = statistics.median(ms), percentile(ms, 0.95)
             print(f"| {kind} | {args.contacts:,} | {len(ms)} | {p50:.0f} | {p95:.0f} | {ms[-1]:.0f} |")
     return 0
 

@@ -18,14 +18,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine_throughput import Services, claimed_redis, ensure_pg_database, fresh_database  # noqa: E402
+from engine_throughput import Services, claimed_redis, ensure_pg_database  # noqa: E402
+from support import app_on, percentile, service_args  # noqa: E402
 
 AGENTS, WORKFLOWS, CONTACTS = 10, 20, 5000
 
@@ -71,16 +70,11 @@ def seed(rows: int):
 
 
 def measure(kind: str, services: Services, workdir: Path, rows: int, repeat: int) -> list[tuple[str, float, float]]:
-    from app import create_app
     from builder.database import refresh_statistics
     from builder.extensions import db
 
-    database = fresh_database(kind, services, workdir)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "REDIS_URL": services.redis_url,
-                      "RQ_QUEUE": f"bench-{uuid.uuid4().hex[:8]}", "SOCKETIO_MESSAGE_QUEUE": None})
-    try:
+    with app_on(kind, services, workdir) as app:
         with app.app_context():
-            db.create_all()
             manager, agent, workflow_ids = seed(rows)
             who = {"manager": manager.email, "agent": agent.email}
             agent_id = agent.id
@@ -119,21 +113,15 @@ def measure(kind: str, services: Services, workdir: Path, rows: int, repeat: int
                 timings.append((time.perf_counter() - started) * 1000)
                 assert resp.status_code == 200, resp.json
             ms = sorted(timings[2:])
-            results.append((f"{role}: {query}", statistics.median(ms), ms[round(0.95 * (len(ms) - 1))]))
+            results.append((f"{role}: {query}", statistics.median(ms), percentile(ms, 0.95)))
         return results
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        database.cleanup()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--db", default="sqlite,postgres")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/flowdesk_bench")
+    service_args(parser)
     args = parser.parse_args()
     print("| DB | rows | request | p50 ms | p95 ms |\n|---|---:|---|---:|---:|")
     with claimed_redis(args.redis, None) as redis_url, tempfile.TemporaryDirectory() as tmp:
