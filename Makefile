@@ -29,7 +29,11 @@ chromium:
 		|| echo "Could not install Chromium: the browser tests will be skipped."; \
 	else echo "Chromium is missing and installing it needs root: the browser tests will be skipped."; fi
 
-bench: $(STAMP)
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	@touch $@
+
+bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/enroll_latency.py
 
