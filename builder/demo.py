@@ -78,6 +78,7 @@ def _publish(account: Account, graph: dict, author: User) -> Workflow:
 
 def load() -> str:
     if db.session.scalar(select(User).where(User.email == PEOPLE[0][0])):
+        db.session.rollback()  # end the read: on SQLite an open transaction holds the write lock
         return "Demo data already loaded."
     account = Account(name="Demo Co")
     db.session.add(account)

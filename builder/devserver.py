@@ -12,11 +12,23 @@ import signal
 import subprocess
 import sys
 
+from flask import Flask
 from flask_migrate import upgrade
 
 from builder import config, database, demo
 from builder.extensions import db
 from jobqueue.localredis import ensure_redis
+
+
+def prepare(app: Flask) -> str:
+    """Migrate, load the demo data (once) and refresh planner statistics; safe to repeat."""
+    with app.app_context():
+        upgrade(directory=str(config.ROOT_DIR / "migrations"))
+        loaded = demo.load()
+        # End the session's transaction first: on SQLite it holds the write lock ANALYZE needs.
+        db.session.remove()
+        database.refresh_statistics(db.engine)
+    return loaded
 
 
 def main() -> None:
@@ -27,10 +39,7 @@ def main() -> None:
     from builder.extensions import socketio
 
     app = create_app()
-    with app.app_context():
-        upgrade(directory=str(config.ROOT_DIR / "migrations"))
-        print(demo.load(), flush=True)
-        database.refresh_statistics(db.engine)
+    print(prepare(app), flush=True)
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], env=os.environ.copy())
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
     print(
