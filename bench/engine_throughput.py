@@ -241,8 +241,8 @@ def seed(size: int):
     from sqlalchemy import insert, select
 
     from builder.extensions import db
-    from builder.models import Account, Contact, User, Workflow, WorkflowVersion, utcnow
-    from engine.graph import load_graph
+    from builder.models import Account, Contact, User, utcnow
+    from builder.workflows import create_workflow
 
     account = Account(name="Bench")
     db.session.add(account)
@@ -260,14 +260,8 @@ def seed(size: int):
     ])
     graph = {**GRAPH, "steps": {**GRAPH["steps"]}}
     graph["steps"]["s1"] = {**graph["steps"]["s1"], "config": {"user_ids": [u.id for u in users]}}
-    data = load_graph(graph)
-    workflow = Workflow(account_id=account.id, name=data["name"])
-    db.session.add(workflow)
-    db.session.flush()
-    version = WorkflowVersion(workflow_id=workflow.id, number=1, graph=data, published_at=now)
-    db.session.add(version)
-    db.session.flush()
-    workflow.published_version_id = version.id
+    workflow = create_workflow(account.id, graph)
+    version = workflow.published_version
     db.session.commit()
     ids = list(db.session.scalars(select(Contact.id).order_by(Contact.id)))
     return workflow, version, ids

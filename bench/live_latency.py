@@ -280,8 +280,8 @@ def seed(env: dict[str, str], clients: int, contacts: int) -> dict[str, Any]:
     from sqlalchemy import insert, select
 
     from builder.cli import create_user
-    from builder.models import Account, ApiToken, Contact, User, Workflow, WorkflowVersion, utcnow
-    from engine.graph import load_graph
+    from builder.models import Account, ApiToken, Contact, User, utcnow
+    from builder.workflows import create_workflow
 
     with app_with(env) as (_app, db):
         db.create_all()
@@ -311,14 +311,7 @@ def seed(env: dict[str, str], clients: int, contacts: int) -> dict[str, Any]:
              "assigned_user_id": agents[i % AGENTS].id, "created_at": now, "updated_at": now}
             for i in range(contacts)
         ])
-        data = load_graph(GRAPH)
-        workflow = Workflow(account_id=account.id, name=data["name"])
-        db.session.add(workflow)
-        db.session.flush()
-        version = WorkflowVersion(workflow_id=workflow.id, number=1, graph=data, published_at=now)
-        db.session.add(version)
-        db.session.flush()
-        workflow.published_version_id = version.id
+        workflow = create_workflow(account.id, GRAPH)
         db.session.commit()
         contact_ids = list(db.session.scalars(select(Contact.id).order_by(Contact.id)))
         return {"admin_token": secret, "tokens": tokens, "workflow_id": workflow.id, "contact_ids": contact_ids}

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from builder.cli import create_user
 from builder.extensions import db
-from builder.models import Account, Contact, ContactTag, User, Workflow, WorkflowVersion, utcnow
-from engine.graph import load_graph
+from builder.models import Account, Contact, ContactTag, User
+from builder.workflows import create_workflow
 from jobqueue import enroll
 
 PASSWORD = "flowdesk-demo"
@@ -63,19 +63,6 @@ def call_graph(agent_ids: list[int]) -> dict:
     }
 
 
-def _publish(account: Account, graph: dict, author: User) -> Workflow:
-    data = load_graph(graph)
-    wf = Workflow(account_id=account.id, name=data["name"], created_by_id=author.id)
-    db.session.add(wf)
-    db.session.flush()
-    version = WorkflowVersion(workflow_id=wf.id, number=1, graph=data, created_by_id=author.id,
-                              published_at=utcnow(), published_by_id=author.id)
-    db.session.add(version)
-    db.session.flush()
-    wf.published_version_id = version.id
-    return wf
-
-
 def load() -> str:
     if db.session.scalar(select(User).where(User.email == PEOPLE[0][0])):
         db.session.rollback()  # end the read: on SQLite an open transaction holds the write lock
@@ -93,8 +80,8 @@ def load() -> str:
         contacts.append(contact)
     db.session.add_all(contacts)
     admin = people["admin@flowdesk.test"]
-    follow_up = _publish(account, follow_up_graph(agents), admin)
-    calls = _publish(account, call_graph(agents), admin)
+    follow_up = create_workflow(account.id, follow_up_graph(agents), author_id=admin.id)
+    calls = create_workflow(account.id, call_graph(agents), author_id=admin.id)
     db.session.commit()
     ids = [c.id for c in contacts]
     enroll.create_request(follow_up, follow_up.published_version, ids, is_test=False, user_id=admin.id)

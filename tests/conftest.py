@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from builder.cli import create_user
 from builder.extensions import db
-from builder.models import Account, ApiToken, Contact, User, Workflow, WorkflowVersion, utcnow
-from engine.graph import load_graph
+from builder.models import Account, ApiToken, Contact, User, Workflow
+from builder.workflows import create_workflow
 from tests import services
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -178,18 +178,9 @@ def make_contact(account: Account, **fields: Any) -> Contact:
 
 
 def make_workflow(account: Account, graph: dict, *, publish: bool = True, user: User | None = None) -> Workflow:
-    data = load_graph(graph)
-    wf = Workflow(account_id=account.id, name=data["name"], created_by_id=user.id if user else None)
-    db.session.add(wf)
-    db.session.flush()
-    version = WorkflowVersion(workflow_id=wf.id, number=1, graph=data)
-    db.session.add(version)
-    db.session.flush()
-    if publish:
-        version.published_at = utcnow()
-        wf.published_version_id = version.id
+    workflow = create_workflow(account.id, graph, author_id=user.id if user else None, publish=publish)
     db.session.commit()
-    return wf
+    return workflow
 
 
 def run_jobs(app) -> int:
