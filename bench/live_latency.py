@@ -46,7 +46,6 @@ import json
 import os
 import select
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -73,6 +72,8 @@ from engine_throughput import (  # noqa: E402
     process_cpu,
     reset_redis,
 )
+
+from tests.workers import accepts, free_port, session_pids  # noqa: E402  (shared process tooling)
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENTS = 3
@@ -168,38 +169,11 @@ def listener_main(argv: list[str]) -> int:
 
 # --- processes ------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
 def spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     """A process in a session of its own (so a stop reaches the worker's work-horses and scheduler).
     Output goes to a file: an unread pipe fills up and blocks the process."""
     with open(log, "wb") as out:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
-
-
-def session_pids(sid: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid:
-                pids.append(int(entry.name))
-    return pids
 
 
 def stop(proc: subprocess.Popen, timeout: float = 20) -> None:

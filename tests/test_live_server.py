@@ -8,7 +8,6 @@ clients that log in with API tokens.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from builder.api.manual_actions import ManualActionSchema
 from builder.extensions import db
 from jobqueue import enroll
 from tests.conftest import make_contact, make_workflow, token_for
-from tests.workers import ROOT, start_worker, stop, wait_for, worker_env
+from tests.workers import ROOT, accepts, free_port, start_worker, stop, wait_for, worker_env
 
 pytestmark = pytest.mark.slow
 
@@ -44,20 +43,6 @@ GRAPH = {
     },
 }
 EVENTS = ("manual_action.created", "manual_action.updated", "manual_action.deleted", "manual_actions.counts")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from builder import claims
 from builder.api import fail
 from builder.api.common import Id
+from builder.api.contacts import ContactSchema
 from builder.api.manual_actions import ManualActionSchema, _action, bp
 from builder.extensions import db
 from builder.models import Call, Message, Note, utcnow
@@ -31,18 +32,8 @@ class StartSchema(Schema):
                               metadata={"description": "actions skipped in this session"})
 
 
-class ContactCard(Schema):
-    id = fields.Integer()
+class ContactCard(ContactSchema):
     name = fields.String()
-    first_name = fields.String()
-    last_name = fields.String()
-    phone = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    timezone = fields.String()
-    tags = fields.List(fields.String())
-    custom_fields = fields.Dict()
-    dnd_sms = fields.Boolean()
-    dnd_call = fields.Boolean()
 
 
 class MessageRow(Schema):
