@@ -33,12 +33,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, message_queue=queue, channel=live.channel(queue))
 
-    from builder import auth, cli, pages, sockets
+    from builder import (
+        auth,
+        cli,
+        contact_pages,
+        pages,
+        settings_pages,
+        sockets,
+        webhooks,
+        workflow_hooks,
+        workflow_pages,
+    )
     from builder.api import register_api
 
     register_api(api, app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(workflow_pages.bp)
+    app.register_blueprint(contact_pages.bp)
+    app.register_blueprint(settings_pages.bp)
+    csrf.exempt(webhooks.bp)  # Twilio signs its requests instead
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(workflow_hooks.bp)  # authenticated by the secret in the URL
+    app.register_blueprint(workflow_hooks.bp)
     cli.register(app)
     sockets.register(socketio)  # on every app: each init_app builds a new server without our handlers
     return app

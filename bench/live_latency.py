@@ -297,6 +297,7 @@ def seed(env: dict[str, str], clients: int, contacts: int) -> dict[str, Any]:
 class RunResult:
     db: str
     clients: int
+    web_procs: int = 1
     connected: int = 0
     connect_errors: int = 0
     connect_s: float = 0.0
@@ -335,7 +336,7 @@ def db_seconds(value: str | datetime) -> float:
 def one_run(kind: str, clients: int, services: Services, workdir: Path, args) -> RunResult:
     import requests
 
-    result = RunResult(kind, clients)
+    result = RunResult(kind, clients, args.web_procs)
     reset_redis(services.redis_url)
     database: Database = fresh_database(kind, services, workdir)
     queue = f"bench-{uuid.uuid4().hex[:8]}"
@@ -345,18 +346,24 @@ def one_run(kind: str, clients: int, services: Services, workdir: Path, args) ->
         env.pop(name, None)
     warmup = 2
     seeded = seed(env, clients, args.events + warmup)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(args.web_procs)]
+    port, base = ports[0], f"http://127.0.0.1:{ports[0]}"  # REST calls go to the first web process
     procs: list[subprocess.Popen] = []
     listeners: list[tuple[subprocess.Popen, Path]] = []
     conn = None
     try:
-        server = spawn([sys.executable, "-c", SERVER], {**env, "PORT": str(port)}, workdir / f"web-{port}.log")
-        procs.append(server)
+        servers = [spawn([sys.executable, "-c", SERVER], {**env, "PORT": str(p)}, workdir / f"web-{p}.log")
+                   for p in ports]
+        procs.extend(servers)
+        server_pids = [s.pid for s in servers]
         worker = spawn([str(BIN / "flask"), "--app", "app", "worker"], env, workdir / f"worker-{port}.log")
         procs.append(worker)
-        if not wait_until(lambda: accepts(port) or server.poll() is not None, 60) or server.poll() is not None:
-            raise SystemExit(f"the web server did not start; see {workdir}/web-{port}.log")
+        for p, server in zip(ports, servers, strict=True):
+            def up(p: int = p, server: subprocess.Popen = server) -> bool:
+                return accepts(p) or server.poll() is not None
+
+            if not wait_until(up, 60) or server.poll() is not None:
+                raise SystemExit(f"the web server did not start; see {workdir}/web-{p}.log")
         from redis import Redis
         from rq import Queue, Worker
 
@@ -364,17 +371,20 @@ def one_run(kind: str, clients: int, services: Services, workdir: Path, args) ->
                           or worker.poll() is not None, 60) or worker.poll() is not None:
             raise SystemExit(f"the worker did not start; see {workdir}/worker-{port}.log")
 
-        # Listeners: clients split over --client-procs processes.
+        # Listeners: clients split over --client-procs processes (at least one per web process); listener p
+        # connects to web process p mod --web-procs, as a load balancer would spread websockets.
         tokens = seeded["tokens"]
-        per = -(-clients // args.client_procs)
+        client_procs = max(args.client_procs, args.web_procs)
+        per = -(-clients // client_procs)
         started = time.perf_counter()
-        for p in range(args.client_procs):
+        for p in range(client_procs):
             chunk = tokens[p * per:(p + 1) * per]
             if not chunk:
                 continue
             token_file, out = workdir / f"tokens-{port}-{p}.json", workdir / f"events-{port}-{p}.json"
             token_file.write_text(json.dumps(chunk))
-            cmd = [sys.executable, __file__, "_listen", "--url", base, "--tokens", str(token_file),
+            url = f"http://127.0.0.1:{ports[p % len(ports)]}"
+            cmd = [sys.executable, __file__, "_listen", "--url", url, "--tokens", str(token_file),
                    "--first", str(p * per), "--out", str(out), "--transport", args.transport]
             with open(workdir / f"listener-{port}-{p}.log", "wb") as log:
                 proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdin=subprocess.PIPE,
@@ -390,7 +400,8 @@ def one_run(kind: str, clients: int, services: Services, workdir: Path, args) ->
             result.connect_errors += failed
         result.connect_s = time.perf_counter() - started
         time.sleep(0.5)
-        result.server_conns, result.server_threads = established(port), threads(server.pid)
+        result.server_conns = sum(established(p) for p in ports)
+        result.server_threads = sum(threads(pid) for pid in server_pids)
 
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {seeded['admin_token']}"
@@ -440,7 +451,7 @@ def one_run(kind: str, clients: int, services: Services, workdir: Path, args) ->
 
         listener_pids = [proc.pid for proc, _ in listeners]
         result.load = os.getloadavg()[0]
-        meter, cpu0, lcpu0 = CpuMeter(), process_cpu([server.pid]), process_cpu(listener_pids)
+        meter, cpu0, lcpu0 = CpuMeter(), process_cpu(server_pids), process_cpu(listener_pids)
         # 1. created: the worker commits and emits through Redis.
         for contact_id in contact_ids[warmup:]:
             slot = time.perf_counter() + args.interval
@@ -456,9 +467,9 @@ def one_run(kind: str, clients: int, services: Services, workdir: Path, args) ->
             complete(action_id, enrollment_id, measure=True)
             time.sleep(max(0.0, slot - time.perf_counter()))
         time.sleep(args.settle)
-        result.busy, result.server_cpu = meter.machine_share(), process_cpu([server.pid]) - cpu0
+        result.busy, result.server_cpu = meter.machine_share(), process_cpu(server_pids) - cpu0
         result.listener_cpu = process_cpu(listener_pids) - lcpu0
-        result.server_conns_end = established(port)
+        result.server_conns_end = sum(established(p) for p in ports)
 
         # Collect what the clients received.
         measured = {action_id for action_id, _ in rows}
@@ -514,16 +525,17 @@ def pct(values: list[float], q: float) -> float:
 
 def latency_table(results: list[RunResult]) -> str:
     lines = [
-        "| DB | clients | event | events × clients | delivered | lost | p50 ms | p99 ms | max ms "
+        "| DB | web procs | clients | event | events × clients | delivered | lost | p50 ms | p99 ms | max ms "
         "| first client p50 ms | fan-out p50 / max ms |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         for event in KINDS:
             ms = r.latencies[event]
             lost = r.expected[event] - r.delivered[event]
             lines.append(
-                f"| {r.db} | {r.clients} | {event} | {r.expected[event]:,} | {r.delivered[event]:,} | {lost:,} | "
+                f"| {r.db} | {r.web_procs} | {r.clients} | {event} | {r.expected[event]:,} | "
+                f"{r.delivered[event]:,} | {lost:,} | "
                 f"{statistics.median(ms) if ms else float('nan'):.1f} | {pct(ms, 0.99):.1f} | "
                 f"{max(ms) if ms else float('nan'):.1f} | {pct(r.first_ms[event], 0.5):.1f} | "
                 f"{pct(r.spread_ms[event], 0.5):.1f} / {max(r.spread_ms[event], default=float('nan')):.1f} |"
@@ -533,13 +545,14 @@ def latency_table(results: list[RunResult]) -> str:
 
 def server_table(results: list[RunResult]) -> str:
     lines = [
-        "| DB | clients | connected | connect s | server conns start / end | server threads | disconnects "
+        "| DB | web procs | clients | connected | connect s | server conns start / end | server threads | disconnects "
         "| server CPU s | listeners CPU s | machine busy | load average |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r.db} | {r.clients} | {r.connected}{f' ({r.connect_errors} refused)' if r.connect_errors else ''} | "
+            f"| {r.db} | {r.web_procs} | {r.clients} | "
+            f"{r.connected}{f' ({r.connect_errors} refused)' if r.connect_errors else ''} | "
             f"{r.connect_s:.1f} | {r.server_conns} / {r.server_conns_end} | {r.server_threads} | {r.disconnects} | "
             f"{r.server_cpu:.1f} | {r.listener_cpu:.1f} | {r.busy:.0%} | {r.load:.1f} |"
         )
@@ -548,14 +561,15 @@ def server_table(results: list[RunResult]) -> str:
 
 def resume_table(results: list[RunResult]) -> str:
     lines = [
-        "| DB | clients | completions | complete request p50 / p99 ms | commit to next step done p50 / p99 / max ms "
+        "| DB | web procs | clients | completions | complete request p50 / p99 ms "
+        "| commit to next step done p50 / p99 / max ms "
         "| done before the API returned |",
-        "|---|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         c, m = r.complete_ms, r.resume_ms
         lines.append(
-            f"| {r.db} | {r.clients} | {len(m)} | {pct(c, 0.5):.0f} / {pct(c, 0.99):.0f} | "
+            f"| {r.db} | {r.web_procs} | {r.clients} | {len(m)} | {pct(c, 0.5):.0f} / {pct(c, 0.99):.0f} | "
             f"{pct(m, 0.5):.0f} / {pct(m, 0.99):.0f} / {max(m) if m else float('nan'):.0f} | "
             f"{r.done_before_return} |"
         )
@@ -572,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between two changes")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait for the last events")
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both")
+    parser.add_argument("--web-procs", type=int, default=1,
+                        help="web processes sharing the Redis message queue; clients are spread over them")
     parser.add_argument("--client-procs", type=int, default=2, help="listener processes the clients are split over")
     parser.add_argument("--transport", choices=["websocket", "polling"], default="websocket")
     parser.add_argument("--connect-timeout", type=float, default=180)
@@ -596,7 +612,8 @@ def main(argv: list[str] | None = None) -> int:
         services = Services(redis_url=redis_url, pg_url=args.pg)
         print(f"# flowdesk live event latency ({os.cpu_count()} CPUs, Redis {redis_url}, {args.events} actions "
               f"per run, one change every {args.interval:g} s, clients over {args.client_procs} listener "
-              f"process(es), transport {args.transport}, load average {os.getloadavg()[0]:.1f})\n", flush=True)
+              f"process(es), {args.web_procs} web process(es), transport {args.transport}, "
+              f"load average {os.getloadavg()[0]:.1f})\n", flush=True)
         for kind in kinds:
             for clients in client_counts:
                 result = one_run(kind, clients, services, Path(tmp), args)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from builder.extensions import db
 from builder.models import Account, Role, User
+from builder.phones import normalize_phone
 
 
 def default_account() -> Account:
@@ -47,13 +48,21 @@ def register(app: Flask) -> None:
     @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     @click.option("--name", default="")
-    def users_create(email: str, role: str, password: str, name: str) -> None:
+    @click.option("--phone", default="", help="The phone Manual Call rings first (with Twilio).")
+    def users_create(email: str, role: str, password: str, name: str, phone: str) -> None:
         """Create a user in the default account."""
         if db.session.scalar(select(User).where(User.email == email.strip().lower())):
             raise click.ClickException(f"A user with the email {email} already exists.")
         if len(password) < 8:
             raise click.ClickException("Use a password of at least 8 characters.")
+        try:
+            e164 = normalize_phone(phone, current_app.config["DEFAULT_PHONE_REGION"]) if phone.strip() else None
+        except ValueError as exc:
+            raise click.ClickException(f"--phone: {exc}") from exc
         user = create_user(email, role, password, name)
+        if e164:
+            user.phone = e164
+            db.session.commit()
         click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
     @app.cli.command("demo")

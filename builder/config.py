@@ -16,6 +16,10 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _seconds_list(value: str) -> list[int]:
+    return [int(part) for part in value.split(",") if part.strip()]
+
+
 def database_url() -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
@@ -38,6 +42,11 @@ def from_env() -> dict:
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
         "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        # Where the Twilio SDK sends its requests (tests point it at a local fake server).
+        "TWILIO_API_URL": os.environ.get("TWILIO_API_URL", "https://api.twilio.com"),
+        "TWILIO_TIMEOUT_SECONDS": float(os.environ.get("TWILIO_TIMEOUT_SECONDS", "15")),
+        # Seconds before each new attempt after a 429 or 5xx; when they run out the message fails.
+        "TWILIO_RETRY_DELAYS": _seconds_list(os.environ.get("TWILIO_RETRY_DELAYS", "5,30,120,600")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
         "DEFAULT_PHONE_REGION": os.environ.get("DEFAULT_PHONE_REGION", "US"),
         # Contacts per enrollment job, and per database transaction inside it.

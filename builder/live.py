@@ -114,7 +114,7 @@ def publish_actions(
     ids = [_id(a) for a in actions]
     if not ids:
         return
-    _safely(lambda: _publish_rows(ids, event, previous_assignees or {}))
+    publish_safely(lambda: _publish_rows(ids, event, previous_assignees or {}))
 
 
 def publish_counts(account_id: int, user_ids: Iterable[int | None] = ()) -> None:
@@ -122,7 +122,7 @@ def publish_counts(account_id: int, user_ids: Iterable[int | None] = ()) -> None
 
     Admins and managers among `user_ids` are skipped: the account room already gives them their view.
     """
-    _safely(lambda: _counts_messages(account_id, set(user_ids)))
+    publish_safely(lambda: _counts_messages(account_id, set(user_ids)))
 
 
 def _id(action: ManualAction) -> int:
@@ -175,13 +175,17 @@ def _counts_messages(account_id: int, user_ids: set[int | None]) -> list[Emit]:
     return messages
 
 
-def _safely(build: Callable[[], list[Emit]]) -> None:
-    """Read what to send, end the read (on SQLite it holds the write lock), then emit; log any failure."""
+def publish_safely(build: Callable[[], list[Emit]], what: str = "live events") -> None:
+    """Read what to send, end the read (on SQLite it holds the write lock), then emit; log any failure.
+
+    Shared by every module that publishes (manual actions here, conversations, the builder): clients catch up
+    over REST when they resynchronise, so a failure is logged and never raised into the caller.
+    """
     owns_transaction = not db.session().in_transaction()
     try:
         messages = build()
     except Exception:
-        log.exception("could not read what to publish; clients catch up when they resynchronise")
+        log.exception("could not read the %s to publish; clients catch up when they resynchronise", what)
         if owns_transaction:
             db.session.rollback()
         return
@@ -190,4 +194,4 @@ def _safely(build: Callable[[], list[Emit]]) -> None:
     try:
         _emit(messages)
     except Exception:
-        log.exception("could not publish live events; clients catch up when they resynchronise")
+        log.exception("could not publish %s; clients catch up when they resynchronise", what)

@@ -318,7 +318,8 @@ class Message(db.Model):
     channel: Mapped[str] = mapped_column(String(10), default="sms")
     to_number: Mapped[str | None] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
-    # queued -> sending -> sent/delivered | failed; "unknown" if a send was cut short.
+    # Outbound: queued -> sending -> sent (console) | accepted -> sent -> delivered | undelivered (Twilio)
+    # | failed; "unknown" if a send was cut short. Inbound: received.
     status: Mapped[str] = mapped_column(String(20), default="queued")
     provider: Mapped[str | None] = mapped_column(String(20))
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -332,6 +333,14 @@ class Message(db.Model):
     send_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # The sender: the contact for inbound rows, our number for outbound ones when known.
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    # The provider's error code when it refused or could not deliver (Twilio: 21211, 30003, ...).
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    status_at: Mapped[datetime | None]  # when the status last changed
+    # Send attempts so far; a 429 or 5xx from the provider queues the message again for retry_at.
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    retry_at: Mapped[datetime | None]
 
 
 class BulkEnrollment(db.Model):
@@ -381,7 +390,8 @@ class Call(db.Model):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     to_number: Mapped[str] = mapped_column(String(20))
-    # simulated (console provider) | queued, ringing, in-progress, completed, busy, no-answer, failed (Twilio)
+    # simulated (console provider) | initiating (being placed), queued, initiated, ringing, in-progress,
+    # completed, busy, no-answer, failed, canceled (Twilio) | unknown (placing it timed out)
     status: Mapped[str] = mapped_column(String(20))
     provider: Mapped[str] = mapped_column(String(20))
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -389,3 +399,36 @@ class Call(db.Model):
     is_test: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+    status_at: Mapped[datetime | None]  # when the status last changed
+    error: Mapped[str | None] = mapped_column(Text)  # why the call could not be placed
+
+
+class TwilioSettings(db.Model):
+    """An account's own Twilio credentials and sender; the auth token is stored encrypted
+    (builder/twilio_settings.py). Accounts without a row use the environment's TWILIO_* settings."""
+
+    __tablename__ = "twilio_settings"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    account_sid: Mapped[str] = mapped_column(String(34), index=True)
+    auth_token_encrypted: Mapped[str] = mapped_column(Text)
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(34))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InboundEvent(db.Model):
+    """An inbound SMS exactly as Twilio posted it, stored once per MessageSid before any
+    work is done; a job turns it into a conversation message (queue/inbound.py)."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (Index("ix_inbound_events_pending", "processed_at", "received_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    # Why no message was recorded, e.g. the sender is a short code rather than a phone number.
+    note: Mapped[str | None] = mapped_column(Text)

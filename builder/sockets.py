@@ -11,6 +11,16 @@ on the next connection, while a deactivated user is dropped at their next sync.
 `manual_actions.sync` answers (as the ack) the caller's current counts, in the
 shape of `manual_actions.counts`: clients call it after every (re)connect to
 catch up on what they missed while away.
+
+`workflow.watch` {"workflow_id"} joins the builder's room for one workflow
+(events: builder.workflow_live); only admins and managers of its account may,
+checked afresh on every call. The ack is {"ok": true} or {"ok": false, "error":
+{"code", "message"}}. `workflow.unwatch` leaves it.
+
+`contact.watch` {"contact_id"} joins one contact's conversation room (events:
+builder.conversation_live), for the contact's assignee and the account's admins
+and managers; same acks. `contact.unwatch` leaves it. Pages watch again after a
+reconnect, as rooms do not survive one.
 """
 
 from __future__ import annotations
@@ -19,12 +29,14 @@ from typing import Any
 
 from flask import session
 from flask_login import current_user
-from flask_socketio import SocketIO, disconnect, join_room
+from flask_socketio import SocketIO, disconnect, join_room, leave_room
 
-from builder import live
+from builder import conversation_live, live, workflow_live
+from builder.api.common import MAX_ID
+from builder.api.workflow_common import account_workflows
 from builder.auth import user_from_token
 from builder.extensions import db
-from builder.models import User
+from builder.models import Contact, User, Workflow
 from builder.reports import counts_for
 
 SESSION_KEY = "live_user_id"  # in the connection's own copy of the session, never the browser's cookie
@@ -34,6 +46,10 @@ def register(sio: SocketIO) -> None:
     """Attach the handlers to the server create_app just built (each app gets a new server)."""
     sio.on_event("connect", on_connect)
     sio.on_event("manual_actions.sync", on_sync)
+    sio.on_event("workflow.watch", on_watch_workflow)
+    sio.on_event("contact.watch", on_watch_contact)
+    sio.on_event("contact.unwatch", on_unwatch_contact)
+    sio.on_event("workflow.unwatch", on_unwatch_workflow)
 
 
 def _authenticate(auth: Any) -> User | None:
@@ -56,10 +72,72 @@ def on_connect(auth: Any = None) -> None:
         join_room(live.account_room(user.account_id))
 
 
-def on_sync(*_args: Any) -> dict[str, Any] | None:
+def _connected_user() -> User | None:
+    """The connection's user as the database has them now; a deactivated one is dropped."""
     user_id = session.get(SESSION_KEY)
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active:
         disconnect()
         return None
-    return counts_for(user)
+    return user
+
+
+def on_sync(*_args: Any) -> dict[str, Any] | None:
+    user = _connected_user()
+    return counts_for(user) if user is not None else None
+
+
+def _refusal(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def on_watch_workflow(data: Any = None) -> dict[str, Any]:
+    user = _connected_user()
+    if user is None:
+        return _refusal("unauthorized", "Log in again.")
+    workflow_id = data.get("workflow_id") if isinstance(data, dict) else None
+    if not isinstance(workflow_id, int) or isinstance(workflow_id, bool):
+        return _refusal("bad_request", "Send {\"workflow_id\": <id>}.")
+    if not user.can_see_all:
+        return _refusal("forbidden", "Only admins and managers follow workflows in the builder.")
+    found = (db.session.scalar(account_workflows(user.account_id).where(Workflow.id == workflow_id))
+             if 0 < workflow_id <= MAX_ID else None)
+    if found is None:
+        return _refusal("not_found", f"Workflow {workflow_id} not found.")
+    join_room(workflow_live.room(workflow_id))
+    return {"ok": True}
+
+
+def on_unwatch_workflow(data: Any = None) -> dict[str, Any]:
+    workflow_id = data.get("workflow_id") if isinstance(data, dict) else None
+    if isinstance(workflow_id, int) and not isinstance(workflow_id, bool):
+        leave_room(workflow_live.room(workflow_id))
+    return {"ok": True}
+
+
+def _contact_id(data: Any) -> int | None:
+    contact_id = data.get("contact_id") if isinstance(data, dict) else None
+    return contact_id if isinstance(contact_id, int) and not isinstance(contact_id, bool) else None
+
+
+def on_watch_contact(data: Any = None) -> dict[str, Any]:
+    """Follow one contact's conversation (message.created / .updated); only for those who may see the contact."""
+    user = _connected_user()
+    if user is None:
+        return _refusal("unauthorized", "Log in again.")
+    contact_id = _contact_id(data)
+    if contact_id is None:
+        return _refusal("bad_request", "Send {\"contact_id\": <id>}.")
+    contact = db.session.get(Contact, contact_id) if 0 < contact_id <= MAX_ID else None
+    if contact is None or contact.account_id != user.account_id or not (
+            user.can_see_all or contact.assigned_user_id == user.id):
+        return _refusal("not_found", f"Contact {contact_id} not found.")
+    join_room(conversation_live.contact_room(contact_id))
+    return {"ok": True}
+
+
+def on_unwatch_contact(data: Any = None) -> dict[str, Any]:
+    contact_id = _contact_id(data)
+    if contact_id is not None:
+        leave_room(conversation_live.contact_room(contact_id))
+    return {"ok": True}

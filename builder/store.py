@@ -30,6 +30,15 @@ from builder.models import (
 STANDARD_CONTACT_FIELDS = {"first_name", "last_name", "email", "timezone"}
 
 
+@dataclass(frozen=True)
+class LoggedStep:
+    """A step run logged in the transaction, as the builder's live views need to hear of it."""
+
+    workflow_id: int
+    idempotency_key: str  # finds the log row once committed (the rows are inserted without returning ids)
+    is_test: bool
+
+
 @dataclass
 class AfterCommit:
     """Work that must wait until the transaction that caused it has committed."""
@@ -38,9 +47,12 @@ class AfterCommit:
     resumes: list[tuple[int, int, str]] = field(default_factory=list)  # (enrollment, seq, event)
     messages: list[Message] = field(default_factory=list)
     manual_actions: list[ManualAction] = field(default_factory=list)
+    logged: list[LoggedStep] = field(default_factory=list)
+    removed_actions: list[ManualAction] = field(default_factory=list)  # left the queue with their run
+    started: list[int] = field(default_factory=list)  # new active runs (e.g. from triggers)
 
     def extend(self, other: AfterCommit) -> None:
-        for name in ("wakeups", "resumes", "messages", "manual_actions"):
+        for name in ("wakeups", "resumes", "messages", "manual_actions", "logged", "removed_actions", "started"):
             getattr(self, name).extend(getattr(other, name))
 
 
@@ -125,6 +137,7 @@ class SqlStore:
     # --- log ---
     def log_step(self, row: dict[str, Any]) -> None:
         self._log_rows.append(row)
+        self.after_commit.logged.append(LoggedStep(row["workflow_id"], row["idempotency_key"], row["is_test"]))
 
     def flush_logs(self) -> None:
         """One multi-row INSERT each for the notes and the step runs of the pass.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from engine import merge
 from engine.graph import Step
@@ -18,6 +19,7 @@ class StepContext:
     store: Store
     now: datetime  # naive UTC
     key: str  # idempotency key of this step run
+    settings: dict[str, Any] = field(default_factory=dict)  # the workflow's settings (send window, ...)
 
     @property
     def config(self) -> dict:

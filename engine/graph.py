@@ -82,12 +82,33 @@ class TriggerSchema(Schema):
         return data
 
 
+HH_MM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z", error="Use 24-hour HH:MM, e.g. 09:00.")
+
+
+class SendWindowSchema(Schema):
+    """Days and hours, in the contact's time zone, when the workflow may send SMS; other sends wait."""
+
+    class Meta:
+        unknown = RAISE
+
+    days = fields.List(fields.String(validate=validate.OneOf(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])),
+                       required=True, validate=validate.Length(min=1, max=7))
+    start = fields.String(required=True, validate=HH_MM)
+    end = fields.String(required=True, validate=HH_MM)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _end_after_start(self, data: dict[str, Any], **_: Any) -> None:
+        if data["end"] <= data["start"]:
+            raise ValidationError("The window must end after it starts, on the same day.", "end")
+
+
 class SettingsSchema(Schema):
     class Meta:
         unknown = RAISE
 
     allow_reentry = fields.Boolean(load_default=False)
     stop_on_response = fields.Boolean(load_default=False)
+    send_window = fields.Nested(SendWindowSchema, allow_none=True)
 
 
 class StepSchema(Schema):

@@ -47,7 +47,7 @@ def advance(run: RunState, graph: Graph, contact: ContactView, store: Store, now
         if step is None:
             _finish(run, FAILED, now, f"step {run.current_step!r} is not in this workflow version")
             break
-        result = _run_step(step, run, contact, store, now)
+        result = _run_step(step, run, contact, store, now, graph.settings)
         _apply(run, step, result, now)
         ran += 1
     return ran
@@ -70,7 +70,7 @@ def resume(
         _finish(run, FAILED, now, f"step {run.current_step!r} is not in this workflow version")
         return True
     run.status = ACTIVE
-    result = _call(step, run, contact, store, now, lambda action, ctx: action.resume(ctx, event))
+    result = _call(step, run, contact, store, now, lambda action, ctx: action.resume(ctx, event), graph.settings)
     _apply(run, step, result, now)
     advance(run, graph, contact, store, now)
     return True
@@ -99,13 +99,15 @@ def _contact_gone(run: RunState, contact: ContactView, store: Store, now: dateti
     return True
 
 
-def _run_step(step: Step, run: RunState, contact: ContactView, store: Store, now: datetime) -> Result:
-    return _call(step, run, contact, store, now, lambda action, ctx: action.run(ctx))
+def _run_step(step: Step, run: RunState, contact: ContactView, store: Store, now: datetime,
+              settings: dict) -> Result:
+    return _call(step, run, contact, store, now, lambda action, ctx: action.run(ctx), settings)
 
 
-def _call(step: Step, run: RunState, contact: ContactView, store: Store, now: datetime, fn) -> Result:
+def _call(step: Step, run: RunState, contact: ContactView, store: Store, now: datetime, fn,
+          settings: dict) -> Result:
     key = idempotency_key(run)
-    ctx = StepContext(run=run, step=step, contact=contact, store=store, now=now, key=key)
+    ctx = StepContext(run=run, step=step, contact=contact, store=store, now=now, key=key, settings=settings)
     started = time.perf_counter()
     try:
         result = fn(step.action, ctx)

@@ -51,6 +51,11 @@ class Action:
     schema: ClassVar[type[Schema]]
     # True for types that can hand control to time or a person (shown in the palette).
     pauses: ClassVar[bool] = False
+    # How the builder lays out the step's ways out; must agree with exit_fields. One of
+    # {"kind": "next"}, {"kind": "none"}, {"kind": "goto", "field": ...},
+    # {"kind": "branches", "list", "target", "label", "else", "else_label"},
+    # {"kind": "named", "exits": [{"field", "label"}, ...]}.
+    exit_layout: ClassVar[dict[str, Any]] = {"kind": "next"}
 
     def pauses_at(self, step: Step) -> bool:
         """Whether this step, as configured, always pauses; a loop must pass one."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from builder import live
+from builder import conversation_live, live, workflow_live
 from builder.store import AfterCommit
 from jobqueue import outbox
 from jobqueue.queues import enqueue, enqueue_at
 
 RESUME = "jobqueue.jobs.resume_enrollment"
+ADVANCE = "jobqueue.jobs.advance_enrollments"
 
 
 def carry_out(after: AfterCommit) -> None:
@@ -18,8 +19,15 @@ def carry_out(after: AfterCommit) -> None:
         enqueue_at(when, RESUME, enrollment_id, seq, "timer")
     for enrollment_id, seq, event in after.resumes:
         enqueue(RESUME, enrollment_id, seq, event)
+    if after.started:
+        enqueue(ADVANCE, list(after.started))
     if after.manual_actions:
         # Before the sends: a provider on a slow line must not hold up the queues people are watching.
         live.publish_actions(after.manual_actions, "created")
+    if after.removed_actions:
+        live.publish_actions(after.removed_actions, "deleted")
+    # Test runs step by step and the step counts, for builder pages watching these workflows.
+    workflow_live.publish_logged(after.logged)
     if after.messages:
+        conversation_live.publish(after.messages, "created")
         outbox.deliver([m.id for m in after.messages])

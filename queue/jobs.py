@@ -10,7 +10,15 @@ from typing import Any
 
 from flask import Flask, has_app_context
 
-from jobqueue import effects, enroll, outbox, recovery, runner
+from jobqueue import (
+    effects,
+    enroll,
+    inbound,
+    outbox,
+    recovery,
+    replies,  # noqa: F401  (importing it registers what an inbound SMS does)
+    runner,
+)
 
 _app: Flask | None = None
 
@@ -53,6 +61,11 @@ def resume_enrollment(enrollment_id: int, seq: int, event: str) -> None:
 @job
 def deliver_messages(message_ids: list[int]) -> None:
     outbox.deliver(message_ids)
+
+
+@job
+def process_inbound(event_id: int) -> None:
+    inbound.process_event(event_id)
 
 
 @job

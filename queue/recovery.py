@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 
 from builder import database
 from builder.extensions import db
@@ -26,6 +26,7 @@ from builder.models import (
     Message,
     utcnow,
 )
+from jobqueue import inbound
 from jobqueue.connection import get_redis
 from jobqueue.enroll import ADVANCE, batch_due_at, schedule_batches
 from jobqueue.queues import enqueue, enqueue_many
@@ -49,6 +50,7 @@ def reconcile() -> dict[str, int]:
         "missing_batches": _missing_batches(cutoff),
         "unsent_messages": _unsent_messages(cutoff),
         "interrupted_sends": _interrupted_sends(cutoff),
+        "inbound_events": inbound.requeue_unprocessed(cutoff),
     }
     db.session.commit()
     found = {k: v for k, v in counts.items() if v}
@@ -131,7 +133,9 @@ def _unsent_messages(cutoff) -> int:
 def _interrupted_sends(cutoff) -> int:
     """Claimed for sending but never confirmed: the provider may or may not have it.
     Sending again could double it, so say so in the log and on the message instead."""
-    stuck = select(Message.id).where(Message.status == "sending", Message.created_at < cutoff).limit(LIMIT)
+    # status_at is when the send was claimed: a retry long after the message was made is not stuck.
+    claimed_at = func.coalesce(Message.status_at, Message.created_at)
+    stuck = select(Message.id).where(Message.status == "sending", claimed_at < cutoff).limit(LIMIT)
     ids = list(db.session.scalars(stuck))
     if ids:
         db.session.execute(update(Message).where(Message.id.in_(ids), Message.status == "sending").values(

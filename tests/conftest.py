@@ -25,6 +25,7 @@ from builder.extensions import db
 from builder.models import Account, ApiToken, Contact, User, Workflow
 from builder.workflows import create_workflow
 from tests import services
+from tests.fake_twilio import fake_twilio  # noqa: F401  (fixture: a local fake Twilio API)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RUN_ID = uuid.uuid4().hex[:10]

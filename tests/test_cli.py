@@ -16,6 +16,17 @@ def test_users_create(runner, app):
     assert short.exit_code != 0 and "at least 8" in short.output
 
 
+def test_users_create_with_a_phone(runner, app):
+    bad = runner.invoke(args=["users", "create", "a@acme.test", "--role", "agent", "--password", "s3cret-pass",
+                              "--phone", "12"])
+    assert bad.exit_code != 0 and "--phone" in bad.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    ok = runner.invoke(args=["users", "create", "a@acme.test", "--role", "agent", "--password", "s3cret-pass",
+                             "--phone", "(415) 555-0100"])
+    assert ok.exit_code == 0, ok.output
+    assert db.session.scalar(select(User.phone)) == "+14155550100"
+
+
 def test_demo_fills_the_agents_queues_and_is_safe_to_repeat(runner, app):
     assert "loaded" in runner.invoke(args=["demo"]).output
     assert "already loaded" in runner.invoke(args=["demo"]).output

@@ -88,16 +88,18 @@ def register_api(api: Api, app: Flask) -> None:
     from builder.api import (
         auth,
         contacts,
+        conversations,
         dashboard,
         manual_action_session,  # noqa: F401  (adds Let's Start routes to manual_actions.bp)
         manual_actions,
         reports,
+        settings,
         users,
         workflows,
     )
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (auth, users, contacts, workflows, manual_actions, dashboard, reports):
+    for module in (auth, users, contacts, conversations, workflows, manual_actions, dashboard, reports, settings):
         csrf.exempt(module.bp)  # API writes check CSRF themselves when they come from a session
         api.register_blueprint(module.bp)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -23,7 +23,7 @@ from flask import current_app, g
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import Select, or_, select, update
 
-from builder import live
+from builder import live, triggers
 from builder.api import blueprint, fail
 from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
 from builder.auth import require_role
@@ -31,6 +31,8 @@ from builder.extensions import db
 from builder.models import Contact, ContactTag, Enrollment, EnrollmentStatus, ManualAction, User, utcnow
 from builder.phones import normalize_phone
 from builder.store import AfterCommit
+from builder.triggers import tag_events
+from engine.triggers import CONTACT_CREATED, Event
 
 log = logging.getLogger(__name__)
 bp = blueprint("api_contacts", "/contacts", description="Contacts")
@@ -226,7 +228,12 @@ def create_contact(data: dict[str, Any]):
     contact = Contact(account_id=g.user.account_id, custom_fields={})
     _apply(contact, data)
     db.session.add(contact)
+    db.session.flush()
+    events = [Event(CONTACT_CREATED, contact.id, f"contact_created:{contact.id}")]
+    events += tag_events(contact.id, added=contact.tags, removed=[])
+    started = triggers.enroll(db.session, contact.account_id, events)
     db.session.commit()
+    triggers.start_runs(started)
     return contact
 
 
@@ -244,9 +251,14 @@ def update_contact(data: dict[str, Any], contact_id: int):
     contact = _contact(contact_id)
     if not g.user.can_see_all and data.get("assigned_user_id", contact.assigned_user_id) != contact.assigned_user_id:
         fail(403, "Only admins and managers can reassign contacts.")
+    tags_before = list(contact.tags)
     _apply(contact, data)
     contact.updated_at = utcnow()  # tags and custom fields alone would not bump it
+    events = tag_events(contact.id, added=[t for t in contact.tags if t not in tags_before],
+                        removed=[t for t in tags_before if t not in contact.tags])
+    started = triggers.enroll(db.session, contact.account_id, events)
     db.session.commit()
+    triggers.start_runs(started)
     return contact
 
 

@@ -5,20 +5,22 @@ These routes belong to the manual actions blueprint (/api/manual-actions).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import current_app, g
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from builder import claims
 from builder.api import fail
 from builder.api.common import Id
 from builder.api.contacts import ContactSchema
 from builder.api.manual_actions import ManualActionSchema, _action, bp
+from builder.conversation_live import ThreadMessageSchema, thread_query, thread_rows
 from builder.extensions import db
-from builder.models import Call, Message, Note, utcnow
-from builder.providers import ProviderError, get_provider
+from builder.models import Call, Enrollment, EnrollmentStatus, Message, Note, Workflow, utcnow
+from builder.providers import NotConfigured, ProviderError, Sent, SmsProvider, get_provider
+from jobqueue.runner import graphs_for
 
 
 class StartSchema(Schema):
@@ -36,19 +38,8 @@ class ContactCard(ContactSchema):
     name = fields.String()
 
 
-class MessageRow(Schema):
-    id = fields.Integer()
-    direction = fields.String()
-    channel = fields.String()
-    body = fields.String()
-    status = fields.String()
-    error = fields.String(allow_none=True)
-    sent_by_id = fields.Integer(allow_none=True)
-    workflow_id = fields.Integer(allow_none=True)
-    manual_action_id = fields.Integer(allow_none=True)
-    send_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-    sent_at = fields.DateTime(allow_none=True)
+class MessageRow(ThreadMessageSchema):
+    """A conversation row, as GET /api/contacts/<id>/messages lists them."""
 
 
 class NoteRow(Schema):
@@ -59,11 +50,19 @@ class NoteRow(Schema):
     created_at = fields.DateTime()
 
 
+class WaitingForReplyRow(Schema):
+    workflow_id = fields.Integer()
+    workflow_name = fields.String()
+    since = fields.DateTime(metadata={"description": "when the contact reached the wait step"})
+
+
 class ContextSchema(Schema):
     action = fields.Nested(ManualActionSchema)
     contact = fields.Nested(ContactCard)
     messages = fields.List(fields.Nested(MessageRow), metadata={"description": "newest first, at most 20"})
     notes = fields.List(fields.Nested(NoteRow), metadata={"description": "newest first, at most 10"})
+    waiting_for_reply = fields.List(fields.Nested(WaitingForReplyRow), metadata={
+        "description": "workflows holding the contact at a Wait for Customer Reply step (any reply resolves them)"})
 
 
 class DialSchema(Schema):
@@ -104,11 +103,32 @@ def context(action_id: int):
     """The action with its contact, their recent messages and notes: what Let's Start shows."""
     action = _action(action_id)
     contact = action.contact
-    messages = db.session.scalars(select(Message).where(Message.contact_id == contact.id)
-                                  .order_by(Message.created_at.desc(), Message.id.desc()).limit(20)).all()
+    messages = thread_rows(thread_query(Message.contact_id == contact.id)
+                           .order_by(Message.created_at.desc(), Message.id.desc()).limit(20))
     notes = db.session.scalars(select(Note).where(Note.contact_id == contact.id)
                                .order_by(Note.created_at.desc(), Note.id.desc()).limit(10)).all()
-    return {"action": action, "contact": contact, "messages": messages, "notes": notes}
+    return {"action": action, "contact": contact, "messages": messages, "notes": notes,
+            "waiting_for_reply": _waiting_for_reply(contact.id)}
+
+
+def _waiting_for_reply(contact_id: int) -> list[dict[str, Any]]:
+    """The contact's runs paused at a Wait for Customer Reply step: the agent should know that
+    their text is the last one before the reply that moves those workflows on."""
+    runs = db.session.execute(
+        select(Enrollment.workflow_id, Workflow.name, Enrollment.version_id, Enrollment.current_step,
+               Enrollment.updated_at)
+        .join(Workflow, Workflow.id == Enrollment.workflow_id)
+        .where(Enrollment.contact_id == contact_id, Enrollment.status == EnrollmentStatus.WAITING.value)
+        .order_by(Enrollment.updated_at)
+    ).all()
+    graphs = graphs_for({run.version_id for run in runs})
+    waiting = []
+    for run in runs:
+        step = graphs[run.version_id].steps.get(run.current_step or "")
+        if step is not None and step.type == "wait_for_reply":
+            # The run's last change was pausing at the step (a run that moves on leaves "waiting").
+            waiting.append({"workflow_id": run.workflow_id, "workflow_name": run.name, "since": run.updated_at})
+    return waiting
 
 
 @bp.post("/<int:action_id>/dial")
@@ -127,14 +147,45 @@ def dial(action_id: int):
     if contact.dnd_call:
         fail(422, f"{contact.name or 'This contact'} asked not to be called (DND for calls is on).")
     attempt = db.session.scalar(select(func.count()).where(Call.manual_action_id == action.id)) + 1
-    try:
-        provider = get_provider()
-        placed = provider.place_call(g.user.phone, contact.phone, key=f"call:{action.id}:{attempt}")
-    except ProviderError as exc:
-        fail(502, f"The call could not be placed: {exc}")
+    provider = _provider_for(action.account_id)
+    # The row comes first: Twilio fetches the bridge for this call id as soon as the agent answers.
     call = Call(account_id=action.account_id, manual_action_id=action.id, contact_id=contact.id, user_id=g.user.id,
-                to_number=contact.phone, status=placed.status, provider=provider.name, provider_sid=placed.sid,
-                is_test=action.is_test, ended_at=utcnow() if placed.status == "simulated" else None)
+                to_number=contact.phone, status="initiating", provider=provider.name, is_test=action.is_test)
     db.session.add(call)
     db.session.commit()
+    try:
+        placed = provider.place_call(g.user.phone, contact.phone, key=f"call:{action.id}:{attempt}", call_id=call.id)
+    except ProviderError as exc:
+        _call_not_placed(call, exc)
+    _record_placed(call, placed)
+    db.session.refresh(call)
     return {"call_id": call.id, "status": call.status, "provider": call.provider, "to": call.to_number}
+
+
+def _provider_for(account_id: int) -> SmsProvider:
+    try:
+        return get_provider(account_id)
+    except ProviderError as exc:
+        fail(422 if isinstance(exc, NotConfigured) else 502, f"The call could not be placed: {exc}")
+
+
+def _call_not_placed(call: Call, exc: ProviderError) -> NoReturn:
+    if isinstance(exc, NotConfigured):  # nothing was tried: leave no trace of a call
+        db.session.delete(call)
+        db.session.commit()
+        fail(422, str(exc))
+    now = utcnow()
+    # A call that may have gone through stays open to Twilio's status callbacks.
+    call.status, call.error, call.status_at = ("unknown" if exc.uncertain else "failed"), str(exc), now
+    call.ended_at = None if exc.uncertain else now
+    db.session.commit()
+    fail(502, f"The call could not be placed: {exc}")
+
+
+def _record_placed(call: Call, placed: Sent) -> None:
+    now = utcnow()
+    db.session.execute(update(Call).where(Call.id == call.id).values(provider_sid=placed.sid))
+    # A status callback may already have moved the call on: keep the later status.
+    db.session.execute(update(Call).where(Call.id == call.id, Call.status == "initiating").values(
+        status=placed.status, status_at=now, ended_at=now if placed.status == "simulated" else None))
+    db.session.commit()

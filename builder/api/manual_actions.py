@@ -25,7 +25,7 @@ from redis import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from builder import live
+from builder import conversation_live, live
 from builder.api import blueprint, fail
 from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
 from builder.auth import require_role
@@ -244,6 +244,7 @@ def complete_action(data: dict[str, Any], action_id: int):
     run = _parked_run(action)
     db.session.commit()
     if message is not None:
+        conversation_live.publish([message], "created")
         _send_or_schedule(message)
     _resume(run, "completed")
     live.publish_action(action, "updated")

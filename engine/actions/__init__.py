@@ -13,4 +13,5 @@ from engine.actions import (  # noqa: F401
     send_sms,
     update_contact_field,
     wait,
+    wait_for_reply,
 )

@@ -6,10 +6,16 @@ from engine.registry import Action, Result, register
 
 
 class AssignUserConfig(Schema):
-    user_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=100))
-    split = fields.String(load_default="equal", validate=validate.OneOf(["equal", "weighted"]))
-    weights = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=1000)), load_default=None)
-    only_unassigned = fields.Boolean(load_default=False)
+    user_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=100),
+                           metadata={"kind": "users", "label": "Users",
+                                     "help": "Several users share contacts round-robin."})
+    split = fields.String(load_default="equal", validate=validate.OneOf(["equal", "weighted"]),
+                          metadata={"label": "Traffic split", "choice_labels": {"equal": "Evenly",
+                                                                                "weighted": "Weighted"}})
+    weights = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=1000)), load_default=None,
+                          metadata={"help": "One weight per user, in the same order.",
+                                    "required_if": {"field": "split", "value": "weighted"}})
+    only_unassigned = fields.Boolean(load_default=False, metadata={"label": "Only apply to unassigned contacts"})
 
     @validates_schema
     def _weights_match(self, data, **_):

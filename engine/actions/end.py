@@ -14,6 +14,7 @@ class End(Action):
     category = "Internal Tools"
     description = "Ends the workflow for the contact."
     schema = EndConfig
+    exit_layout = {"kind": "none"}
 
     def exit_fields(self, step):
         return []

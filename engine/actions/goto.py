@@ -5,7 +5,7 @@ from engine.registry import Action, Result, register
 
 
 class GotoConfig(Schema):
-    target = fields.String(required=True, validate=STEP_ID)
+    target = fields.String(required=True, validate=STEP_ID, metadata={"kind": "step", "label": "Go to step"})
 
 
 @register
@@ -15,6 +15,7 @@ class Goto(Action):
     category = "Internal Tools"
     description = "Jumps to another step of this workflow."
     schema = GotoConfig
+    exit_layout = {"kind": "goto", "field": "target"}
 
     def exit_fields(self, step):
         return [("config.target", step.config.get("target"))]

@@ -7,9 +7,10 @@ from engine.registry import Action, Result, register
 
 
 class ConditionSchema(Schema):
-    field = fields.String(required=True)
-    op = fields.String(required=True, validate=validate.OneOf(sorted(conditions.OPERATORS)))
-    value = fields.Raw(load_default=None, allow_none=True)
+    field = fields.String(required=True, metadata={"kind": "condition_field"})
+    op = fields.String(required=True, validate=validate.OneOf(sorted(conditions.OPERATORS)),
+                       metadata={"label": "Operator", "example": "is_not_empty"})
+    value = fields.Raw(load_default=None, allow_none=True, metadata={"help": "Not needed for is empty / is not empty."})
 
     @validates_schema
     def _check(self, data, **_):
@@ -30,13 +31,15 @@ class ConditionSchema(Schema):
 class BranchSchema(Schema):
     name = fields.String(load_default="", validate=validate.Length(max=100))
     match = fields.String(load_default="all", validate=validate.OneOf(["all", "any"]))
-    conditions = fields.List(fields.Nested(ConditionSchema), required=True, validate=validate.Length(min=1))
-    next = fields.String(load_default=None, allow_none=True)
+    conditions = fields.List(fields.Nested(ConditionSchema, metadata={"label": "Condition"}), required=True,
+                             validate=validate.Length(min=1))
+    next = fields.String(load_default=None, allow_none=True, metadata={"kind": "step"})
 
 
 class IfElseConfig(Schema):
-    branches = fields.List(fields.Nested(BranchSchema), required=True, validate=validate.Length(min=1, max=10))
-    else_next = fields.String(load_default=None, allow_none=True)
+    branches = fields.List(fields.Nested(BranchSchema, metadata={"label": "Branch"}), required=True,
+                           validate=validate.Length(min=1, max=10))
+    else_next = fields.String(load_default=None, allow_none=True, metadata={"kind": "step"})
 
 
 @register
@@ -46,6 +49,8 @@ class IfElse(Action):
     category = "Internal Tools"
     description = "Sends the contact down the first branch whose conditions match."
     schema = IfElseConfig
+    exit_layout = {"kind": "branches", "list": "branches", "target": "next", "label": "name", "else": "else_next",
+                   "else_label": "Else"}
 
     def exit_fields(self, step):
         branches = step.config.get("branches", [])

@@ -8,8 +8,10 @@ from engine.registry import Action, Outcome, Result
 class ManualConfig(Schema):
     # Default: the run waits at this step until the action is completed or deleted,
     # which makes a manual step an approval checkpoint.
-    continue_without_waiting = fields.Boolean(load_default=False)
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    continue_without_waiting = fields.Boolean(
+        load_default=False, metadata={"help": "Off: the contact waits here until the task is done or deleted."})
+    name = fields.String(load_default="", validate=validate.Length(max=200),
+                         metadata={"label": "Task name", "help": "Shown in the queue; the step's name if empty."})
 
 
 class ManualStep(Action):

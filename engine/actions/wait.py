@@ -12,12 +12,16 @@ UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
 
 class WaitConfig(Schema):
-    mode = fields.String(load_default="delay", validate=validate.OneOf(["delay", "until"]))
-    amount = fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000))
+    mode = fields.String(load_default="delay", validate=validate.OneOf(["delay", "until"]),
+                         metadata={"label": "Wait", "choice_labels": {"delay": "For a time",
+                                                                     "until": "Until a date and time"}})
+    amount = fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000),
+                            metadata={"required_if": {"field": "mode", "value": "delay"}})
     unit = fields.String(load_default="minutes", validate=validate.OneOf(list(UNITS)))
     # A wall-clock time for "until", e.g. "2026-12-01T09:00", read in the contact's zone.
     # Kept as ISO text after loading: graphs are stored as JSON.
-    until = fields.NaiveDateTime()
+    until = fields.NaiveDateTime(metadata={"help": "In the contact's own time zone.",
+                                           "required_if": {"field": "mode", "value": "until"}})
 
     @validates_schema
     def _mode_fields(self, data, **_):

@@ -1,9 +1,10 @@
 // Let's Start: work the queue one manual action at a time. Claims the next action
-// (POST /api/manual-actions/start with the list's filters), shows the contact and the
-// action, completes or skips it, and moves on by itself. Live events move it on too
+// (POST /api/manual-actions/start with the list's filters), shows the contact, their
+// conversation (live) and the action, completes or skips it, and moves on by itself. Live events move it on too
 // when the current action is deleted, reassigned or completed elsewhere.
 
 import { get, post } from "./api.js";
+import { Thread, smsCounter } from "./conversation.js";
 import { TYPE_LABELS, formatTime, h, pageConfig, parseTime, setText, show } from "./dom.js";
 import { LIST_URL, queueFilters, readFilters, toSearch } from "./filters.js";
 import { connect, on } from "./live.js";
@@ -25,6 +26,10 @@ const AUTO_DIAL_KEY = "flowdesk.autoDial";
 autoDial.checked = localStorage.getItem(AUTO_DIAL_KEY) !== "off";
 autoDial.addEventListener("change", () => localStorage.setItem(AUTO_DIAL_KEY, autoDial.checked ? "on" : "off"));
 const outcomeForm = document.getElementById("outcome-form");
+const CONTEXT_MESSAGES = 20; // what /context sends: the newest ones
+const thread = new Thread(document.getElementById("contact-messages"), {
+  empty: document.getElementById("no-messages"), more: document.getElementById("thread-more"),
+});
 
 for (const link of document.querySelectorAll("[data-back-link]")) link.href = LIST_URL + toSearch(queue);
 
@@ -89,7 +94,10 @@ async function open(action) {
   state.current = { ...action, ...(context.action ?? {}), claim_expires_at: action.claim_expires_at };
   state.contact = context.contact ?? {};
   renderContact(state.contact, state.current);
-  renderHistory(context.messages ?? [], context.notes ?? []);
+  const messages = context.messages ?? [];
+  thread.open(state.contact.id, messages, { hasMore: messages.length >= CONTEXT_MESSAGES });
+  renderNotes(context.notes ?? []);
+  renderWaiting(context.waiting_for_reply ?? []);
   renderAction(state.current, state.contact);
   history.replaceState(null, "", window.location.pathname + toSearch(queue));
   document.body.dataset.actionId = String(state.current.id);
@@ -153,20 +161,21 @@ function renderContact(contact, action) {
   show("contact-dnd", Boolean(dnd));
 }
 
-function renderHistory(messages, notes) {
-  const ordered = [...messages].sort((a, b) => (parseTime(a.created_at) ?? 0) - (parseTime(b.created_at) ?? 0));
-  document.getElementById("contact-messages").replaceChildren(...ordered.map((m) => {
-    const when = m.send_at && m.status === "queued" ? `Scheduled for ${formatTime(m.send_at)}` : formatTime(m.created_at);
-    const meta = [m.direction === "inbound" ? "Received" : "Sent", when, m.direction !== "inbound" ? m.status : null]
-      .filter(Boolean).join(" · ");
-    return h("li", { class: `message message-${m.direction === "inbound" ? "in" : "out"}` },
-      h("p", { class: "message-body" }, m.body ?? ""), h("p", { class: "message-meta" }, meta));
-  }));
-  show("no-messages", ordered.length === 0);
+function renderNotes(notes) {
   document.getElementById("contact-notes").replaceChildren(...notes.map((n) => h("li", { class: "note" },
     h("p", {}, n.body ?? ""),
     h("p", { class: "message-meta" }, [n.author_name, formatTime(n.created_at)].filter(Boolean).join(" · ")))));
   show("no-notes", notes.length === 0);
+}
+
+// The Manual SMS composer says when the contact is waiting for a reply in a workflow: their next
+// reply moves it on, whichever message they answer, this one included.
+function renderWaiting(waits) {
+  const node = document.getElementById("sms-waiting");
+  node.replaceChildren(...waits.map((w) => h("p", {},
+    `Waiting for a reply in ${w.workflow_name} since ${formatTime(w.since)}.`)),
+  waits.length ? h("p", { class: "hint" }, "Their next reply moves it on, whichever message they answer.") : null);
+  show(node, waits.length > 0);
 }
 
 function renderAction(action, contact) {
@@ -196,12 +205,7 @@ function renderAction(action, contact) {
 // --- Manual SMS -------------------------------------------------------------------------
 
 function updateCounter() {
-  const text = message.value;
-  // eslint-disable-next-line no-control-regex
-  const unicode = /[^\u0000-\u007f£¥èéùìòÇØøÅåÄÖÑÜ§¿äöñüà]/.test(text);
-  const [single, multi] = unicode ? [70, 67] : [160, 153];
-  const parts = text.length <= single ? 1 : Math.ceil(text.length / multi);
-  setText("sms-counter", `${text.length} characters · ${parts} SMS`);
+  setText("sms-counter", smsCounter(message.value));
 }
 
 function setScheduling(on) {

@@ -1,0 +1,135 @@
+"""Conversation threads: the row shape of a message, and its live events.
+
+A thread row is one message as the contact page and Let's Start show it: body,
+direction, delivery status (with the provider's error code when it failed), its
+times, and who sent it: `sent_by` {id, name} for a person, `workflow` {id, name}
+for automation (a Manual SMS has both; an automatic HELP reply has neither).
+Rows are read in one query, the sender and workflow names joined in.
+
+Events, payload = the thread row (as GET /api/contacts/<id>/messages lists it):
+- `message.created`: a message entered a thread (inbound, automated or manual);
+- `message.updated`: its status changed (sent, delivered, failed, retried, ...).
+They go to the contact's room (`contact:<id>`), which a page joins with
+`contact.watch` while it shows the thread; joining is allowed to those who may see
+the contact (its assignee, the account's admins and managers), so an agent never
+hears about another agent's contacts, and a busy account's SMS reach only the
+pages that show them. Call the publishers after the change commits;
+like builder.live, publishing is best effort and never raises into the caller
+(pages refetch over REST when they reconnect).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from marshmallow import Schema, fields
+from sqlalchemy import ColumnElement, Select, inspect, select
+
+from builder import live
+from builder.extensions import db
+from builder.models import Contact, Message, User, Workflow
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("created", "updated")
+
+
+class NamedRefSchema(Schema):
+    """A person or a workflow, by id and name."""
+
+    id = fields.Integer()
+    name = fields.String()
+
+
+class ThreadMessageSchema(Schema):
+    id = fields.Integer()
+    contact_id = fields.Integer()
+    direction = fields.String(metadata={"description": "inbound or outbound"})
+    channel = fields.String()
+    body = fields.String()
+    status = fields.String(metadata={"description": "outbound: queued, sending, accepted, sent, delivered, "
+                                                    "undelivered, failed, unknown; inbound: received"})
+    error_code = fields.String(allow_none=True, metadata={"description": "why it failed: the provider's code, "
+                                                                         "or dnd when the contact opted out"})
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    send_at = fields.DateTime(allow_none=True, metadata={"description": "scheduled for this time"})
+    sent_at = fields.DateTime(allow_none=True)
+    status_at = fields.DateTime(allow_none=True)
+    sent_by = fields.Nested(NamedRefSchema, allow_none=True, metadata={"description": "the person who sent it"})
+    workflow = fields.Nested(NamedRefSchema, allow_none=True, metadata={"description": "the workflow that sent it"})
+    sent_by_id = fields.Integer(allow_none=True)
+    workflow_id = fields.Integer(allow_none=True)
+    manual_action_id = fields.Integer(allow_none=True)
+    is_test = fields.Boolean()
+
+
+def thread_query(*where: ColumnElement[bool]) -> Select:
+    """Messages with their sender's and workflow's names and the contact's assignee, in one query."""
+    return (
+        select(Message, User.name, User.email, Workflow.name, Contact.assigned_user_id)
+        .join(Contact, Contact.id == Message.contact_id)
+        .outerjoin(User, User.id == Message.sent_by_id)
+        .outerjoin(Workflow, Workflow.id == Message.workflow_id)
+        .where(*where)
+        # Rows changed by UPDATE statements (the outbox, status callbacks) must not come from the identity map.
+        .execution_options(populate_existing=True)
+    )
+
+
+_SCHEMA = ThreadMessageSchema()
+_COLUMNS = [name for name in _SCHEMA.fields if name not in ("sent_by", "workflow")]
+
+
+def _row(message: Message, user_name: str | None, user_email: str | None, workflow_name: str | None) -> dict:
+    row = {name: getattr(message, name) for name in _COLUMNS}
+    row["sent_by"] = ({"id": message.sent_by_id, "name": user_name or user_email or f"User {message.sent_by_id}"}
+                      if message.sent_by_id else None)
+    row["workflow"] = {"id": message.workflow_id, "name": workflow_name} if workflow_name is not None else None
+    return row
+
+
+def thread_rows(query: Select) -> list[dict[str, Any]]:
+    """Run a thread_query(): one dict per message, for ThreadMessageSchema to dump."""
+    return [_row(message, name, email, workflow) for message, name, email, workflow, _ in db.session.execute(query)]
+
+
+# --- publishing ---------------------------------------------------------------
+
+def contact_room(contact_id: int) -> str:
+    """Pages showing a contact's thread join this room (`contact.watch`, checked in builder.sockets): a busy
+    account's messages reach only the people looking at them, not every manager's open page."""
+    return f"contact:{contact_id}"
+
+
+def publish(messages: Iterable[int | Message], event: str) -> None:
+    """Announce these messages (ids or rows, just committed) to everyone who may see their contacts."""
+    ids = [_id(m) for m in messages]
+    if ids:
+        publish_where(Message.id.in_(ids), event)
+
+
+def publish_where(condition: ColumnElement[bool], event: str) -> None:
+    """As publish(), for callers that know the message by something else (e.g. Twilio's SID)."""
+    if event not in EVENTS:
+        raise ValueError(f"event must be one of {EVENTS}, not {event!r}")
+    live.publish_safely(lambda: _messages(condition, event), "conversation events")
+
+
+def _id(message: int | Message) -> int:
+    if isinstance(message, int):
+        return message
+    # The identity survives a commit's expiry; reading message.id would cost a query per message.
+    identity = inspect(message).identity
+    return identity[0] if identity else message.id
+
+
+def _messages(condition: ColumnElement[bool], event: str) -> list[live.Emit]:
+    query = thread_query(condition).order_by(Message.id)
+    out: list[live.Emit] = []
+    for message, name, email, workflow, _assignee in db.session.execute(query):
+        out.append((f"message.{event}", _SCHEMA.dump(_row(message, name, email, workflow)),
+                    contact_room(message.contact_id)))
+    return out

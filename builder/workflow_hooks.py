@@ -1,0 +1,145 @@
+"""Inbound webhook trigger: POST JSON to a workflow's secret URL to enroll a contact.
+
+The URL is /hooks/workflows/<id>/<secret>; the secret is an HMAC of the workflow id
+under SECRET_KEY, so nothing is stored and rotating SECRET_KEY rotates every URL.
+The workflow's trigger config maps fields of the posted JSON (dotted paths reach
+into nested objects) to contact fields: first_name, last_name, email, phone,
+timezone or custom.<name>. The contact is found by phone, then email, in the
+workflow's account, or created (which also fires "contact created" triggers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from sqlalchemy import select
+
+from builder import triggers
+from builder.extensions import db
+from builder.models import Contact, Workflow
+from builder.phones import normalize_phone
+from engine.triggers import CONTACT_CREATED, INBOUND_WEBHOOK, Event
+
+bp = Blueprint("workflow_hooks", __name__, url_prefix="/hooks/workflows")
+
+MAX_BODY = 64 * 1024
+CONTACT_FIELDS = {"first_name": 100, "last_name": 100, "email": 254, "phone": 40, "timezone": 64}
+
+
+def hook_secret(workflow_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"workflow-hook:{workflow_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def hook_url(workflow_id: int) -> str:
+    """The full URL to give the sending system (PUBLIC_URL when set, else this request's host)."""
+    path = url_for("workflow_hooks.receive", workflow_id=workflow_id, secret=hook_secret(workflow_id))
+    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
+    return f"{public}{path}" if public else url_for(
+        "workflow_hooks.receive", workflow_id=workflow_id, secret=hook_secret(workflow_id), _external=True)
+
+
+def _error(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None):
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify({"error": body}), status
+
+
+def _lookup(payload: dict[str, Any], path: str) -> Any:
+    value: Any = payload
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def mapped_values(payload: dict[str, Any], field_map: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Contact field -> value from the payload, and errors keyed by the payload's field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for source, target in field_map.items():
+        value = _lookup(payload, source)
+        if value is None or value == "":
+            continue
+        if target.startswith("custom."):
+            if isinstance(value, (dict, list)):
+                errors[source] = ["Custom fields take text, numbers or true/false."]
+            else:
+                values[target] = value
+            continue
+        if target not in CONTACT_FIELDS:
+            errors[source] = [f"{target!r} is not a contact field."]
+            continue
+        text = str(value).strip()
+        if len(text) > CONTACT_FIELDS[target]:
+            errors[source] = [f"Longer than {CONTACT_FIELDS[target]} characters."]
+            continue
+        if target == "phone":
+            try:
+                text = normalize_phone(text, current_app.config["DEFAULT_PHONE_REGION"])
+            except ValueError as exc:
+                errors[source] = [str(exc)]
+                continue
+        values[target] = text
+    return values, errors
+
+
+@bp.post("/<int:workflow_id>/<secret>")
+def receive(workflow_id: int, secret: str):
+    if not hmac.compare_digest(secret.encode(), hook_secret(workflow_id).encode()):
+        return _error(404, "not_found", "No such webhook.")
+    workflow = db.session.get(Workflow, workflow_id)
+    if workflow is None:
+        return _error(404, "not_found", "No such webhook.")
+    graph = workflow.published_version.graph if workflow.published_version else None
+    trigger = (graph or {}).get("trigger") or {}
+    if trigger.get("type") != INBOUND_WEBHOOK:
+        return _error(409, "conflict", "This workflow is not published with an inbound webhook trigger.")
+    if (request.content_length or 0) > MAX_BODY:
+        return _error(413, "too_large", f"Send at most {MAX_BODY // 1024} KB.")
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return _error(400, "bad_request", "Send a JSON object.")
+
+    values, errors = mapped_values(payload, (trigger.get("config") or {}).get("field_map") or {})
+    if errors:
+        first = next(iter(errors))
+        return _error(422, "validation_error", f"{first}: {errors[first][0]}", errors)
+    contact = _find(workflow.account_id, values)
+    created = contact is None
+    if created:
+        if not values.get("phone") and not values.get("email"):
+            return _error(422, "validation_error",
+                          "Map a phone or email field in the trigger so the contact can be found or created.")
+        contact = Contact(account_id=workflow.account_id, custom_fields={})
+        db.session.add(contact)
+    for name, value in values.items():
+        if name.startswith("custom."):
+            contact.custom_fields = {**(contact.custom_fields or {}), name.removeprefix("custom."): value}
+        else:
+            setattr(contact, name, value)
+    db.session.flush()
+    events = [Event(INBOUND_WEBHOOK, contact.id, f"webhook:{workflow_id}:{uuid.uuid4().hex}", workflow_id=workflow_id)]
+    if created:
+        events.insert(0, Event(CONTACT_CREATED, contact.id, f"contact_created:{contact.id}"))
+    started = triggers.enroll(db.session, workflow.account_id, events)
+    contact_id = contact.id
+    db.session.commit()
+    triggers.start_runs(started)
+    return jsonify({"contact_id": contact_id, "created": created, "enrollment_ids": started}), 202
+
+
+def _find(account_id: int, values: dict[str, Any]) -> Contact | None:
+    live = select(Contact).where(Contact.account_id == account_id, Contact.deleted_at.is_(None))
+    for name in ("phone", "email"):
+        if values.get(name):
+            found = db.session.scalars(live.where(getattr(Contact, name) == values[name]).order_by(Contact.id)).first()
+            if found is not None:
+                return found
+    return None

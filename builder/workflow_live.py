@@ -1,0 +1,133 @@
+"""Live events for the builder page, in room `workflow:<id>` (joined with `workflow.watch`, see
+builder.sockets; admins and managers of the workflow's account only).
+
+- `workflow.execution`: one execution-log row of a test run, shaped as GET /executions rows, as soon
+  as the pass that wrote it commits: the canvas lights the steps up as the test run goes.
+- `workflow.stats`: {"workflow_id", "steps": {step id: {"waiting", "passed"}}} as GET /stats (live
+  runs), at most about once a second per workflow, whichever process changed the counts: the first
+  change publishes at once, later ones within the second are folded into one trailing publish
+  (an RQ job a second later), so the last state always arrives.
+
+Called after a pass commits (jobqueue.effects.carry_out), in workers and web processes alike. Emits
+go through the Redis message queue as builder.live's do; like them, publishing is best effort and
+never raises into the caller: the builder refetches over REST when it reconnects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from builder import live
+from builder.extensions import db
+from builder.models import ExecutionLog, WorkflowVersion, utcnow
+from builder.store import LoggedStep
+from builder.workflow_stats import step_stats
+from jobqueue.connection import get_redis
+from jobqueue.queues import enqueue_at
+
+log = logging.getLogger(__name__)
+
+EXECUTION_EVENT = "workflow.execution"
+STATS_EVENT = "workflow.stats"
+STATS_INTERVAL_MS = 1000  # the default; WORKFLOW_STATS_INTERVAL_MS in the app's config overrides it
+STATS_JOB = "builder.workflow_live.publish_stats_job"
+# Set while a trailing publish is scheduled; expires by itself should its job be lost.
+PENDING_TTL_MS = 10_000
+
+
+def room(workflow_id: int) -> str:
+    return f"workflow:{workflow_id}"
+
+
+def publish_logged(logged: Iterable[LoggedStep]) -> None:
+    """After a pass commits: its test runs' log rows, the stats of workflows whose live runs moved,
+    and the removal of deleted workflows whose last run has now ended."""
+    logged = list(logged)
+    if not logged:
+        return
+    test_keys = [step.idempotency_key for step in logged if step.is_test]
+    if test_keys:
+        live.publish_safely(lambda: _execution_messages(test_keys), "builder events")
+    for workflow_id in sorted({step.workflow_id for step in logged if not step.is_test}):
+        publish_stats(workflow_id)
+    _remove_finished({step.workflow_id for step in logged})
+
+
+def publish_stats(workflow_id: int) -> None:
+    """Publish the workflow's stats now, or fold them into the trailing publish (see the docstring)."""
+    try:
+        redis = get_redis()
+        interval = _interval_ms()
+        if not redis.set(_throttle_key(workflow_id), 1, nx=True, px=interval):
+            if redis.set(_pending_key(workflow_id), 1, nx=True, px=interval + PENDING_TTL_MS):
+                enqueue_at(utcnow() + timedelta(milliseconds=interval), STATS_JOB, workflow_id)
+            return
+    except Exception:
+        log.exception("could not throttle workflow stats; publishing them now")
+    live.publish_safely(lambda: _stats_messages(workflow_id), "builder events")
+
+
+def publish_stats_job(workflow_id: int) -> None:
+    """The trailing publish (an RQ job, enqueued by dotted path)."""
+    from jobqueue.jobs import job  # the job layer imports this module: bind to it when the job runs
+
+    job(_trailing_publish)(workflow_id)
+
+
+def _trailing_publish(workflow_id: int) -> None:
+    redis = get_redis()
+    # Cleared before reading: a change committed after the read schedules the next trailing publish.
+    redis.delete(_pending_key(workflow_id))
+    redis.set(_throttle_key(workflow_id), 1, px=_interval_ms())
+    live.publish_safely(lambda: _stats_messages(workflow_id), "builder events")
+
+
+def _interval_ms() -> int:
+    return int(current_app.config.get("WORKFLOW_STATS_INTERVAL_MS", STATS_INTERVAL_MS))
+
+
+def _throttle_key(workflow_id: int) -> str:
+    return f"flowdesk:workflow-stats:{workflow_id}:sent"
+
+
+def _pending_key(workflow_id: int) -> str:
+    return f"flowdesk:workflow-stats:{workflow_id}:pending"
+
+
+# --- what to send ------------------------------------------------------------------
+
+def _execution_messages(keys: list[str]) -> list[live.Emit]:
+    from builder.api.workflow_runs import ExecutionSchema  # the API imports the modules that call this one
+
+    rows = db.session.scalars(
+        select(ExecutionLog).where(ExecutionLog.idempotency_key.in_(keys)).order_by(ExecutionLog.id)
+    ).all()
+    schema = ExecutionSchema()
+    return [(EXECUTION_EVENT, schema.dump(row), room(row.workflow_id)) for row in rows]
+
+
+def _stats_messages(workflow_id: int) -> list[live.Emit]:
+    latest = db.session.scalar(select(WorkflowVersion.graph).where(WorkflowVersion.workflow_id == workflow_id)
+                               .order_by(WorkflowVersion.number.desc()).limit(1))
+    if latest is None:
+        return []  # the workflow is gone
+    stats = step_stats(workflow_id, latest.get("steps") or {})
+    return [(STATS_EVENT, {"workflow_id": workflow_id, **stats}, room(workflow_id))]
+
+
+def _remove_finished(workflow_ids: set[int]) -> None:
+    from builder.api.workflow_removal import remove_finished
+
+    try:
+        removed = remove_finished(workflow_ids)
+    except Exception:
+        db.session.rollback()
+        log.exception("could not remove deleted workflows whose runs have finished; the next pass tries again")
+        return
+    if removed:
+        log.info("removed deleted workflows %s: their last runs have finished", removed)

@@ -1,0 +1,162 @@
+// What the builder knows about action and trigger types: the API's descriptors
+// (GET /api/workflows/action-types and /trigger-types), how each type's exits are
+// stored, the config a new step starts with, and the one-line summary on its card.
+
+import { exitsOf, isBranching } from "./model.js";
+
+const NEXT = Object.freeze({ kind: "next" });
+const CATEGORY_ORDER = ["Contact", "Communication", "Internal Tools"];
+
+export class Catalog {
+  constructor(actionTypes = [], triggerTypes = [], users = []) {
+    this.actions = new Map(actionTypes.map((type) => [type.type, type]));
+    this.triggers = new Map(triggerTypes.map((type) => [type.type, type]));
+    this.userNames = new Map(users.map((user) => [user.id, user.name]));
+    this.specOf = (type) => this.actions.get(type)?.exits ?? NEXT;
+  }
+
+  label(type) {
+    return this.actions.get(type)?.label ?? type;
+  }
+
+  category(type) {
+    return this.actions.get(type)?.category ?? "Other";
+  }
+
+  fields(type) {
+    return this.actions.get(type)?.fields ?? null;
+  }
+
+  /** Action types grouped by category, in the product's order, filtered by a search text. */
+  groups(search = "") {
+    const words = search.toLowerCase().split(/\s+/).filter(Boolean);
+    const matches = (type) => {
+      const text = `${type.label} ${type.category} ${type.description ?? ""} ${type.type}`.toLowerCase();
+      return words.every((word) => text.includes(word));
+    };
+    const groups = new Map();
+    for (const type of this.actions.values()) {
+      if (!matches(type)) continue;
+      if (!groups.has(type.category)) groups.set(type.category, []);
+      groups.get(type.category).push(type);
+    }
+    const rank = (name) => (CATEGORY_ORDER.includes(name) ? CATEGORY_ORDER.indexOf(name) : CATEGORY_ORDER.length);
+    return [...groups].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+      .map(([name, types]) => ({ name, types }));
+  }
+
+  /** The step a palette item adds: its config holds what a form needs to start from. */
+  newStep(type) {
+    return { type, name: "", config: newConfig(this.fields(type) ?? []) };
+  }
+
+  triggerLabel(type) {
+    return this.triggers.get(type)?.label ?? type ?? "No trigger";
+  }
+
+  triggerFields(type) {
+    return this.triggers.get(type)?.fields ?? null;
+  }
+
+  newTrigger(type) {
+    return { type, config: newConfig(this.triggerFields(type) ?? []) };
+  }
+
+  exits(step) {
+    return exitsOf(step, this.specOf(step.type));
+  }
+
+  branching(type) {
+    return isBranching(this.specOf(type));
+  }
+
+  /** One line for the card: what this step will do, in words. */
+  summary(step) {
+    const config = step.config ?? {};
+    const special = SUMMARIES[step.type];
+    if (special) return special(config, this);
+    for (const field of this.fields(step.type) ?? []) {
+      const value = config[field.name];
+      if (field.kind === "users" && Array.isArray(value)) return this.users(value);
+      if ((field.kind === "template" || field.kind === "text") && typeof value === "string" && value.trim()) {
+        return value;
+      }
+    }
+    return "";
+  }
+
+  users(ids) {
+    const names = ids.map((id) => this.userNames.get(id) ?? `User ${id}`);
+    return names.length ? names.join(", ") : "No users chosen";
+  }
+}
+
+const SUMMARIES = {
+  wait: (config) => {
+    if (config.mode === "until") return config.until ? `Until ${String(config.until).replace("T", " ")}` : "";
+    return config.amount ? `For ${config.amount} ${config.unit ?? "minutes"}` : "";
+  },
+  assign_user: (config, catalog) => {
+    const ids = Array.isArray(config.user_ids) ? config.user_ids : [];
+    const who = catalog.users(ids);
+    return ids.length > 1 ? `Round-robin: ${who}` : who;
+  },
+  if_else: (config) => {
+    const count = Array.isArray(config.branches) ? config.branches.length : 0;
+    return `${count} ${count === 1 ? "branch" : "branches"} and Else`;
+  },
+  goto: () => "",
+  end: () => "The contact leaves the workflow",
+  manual_call: (config) => config.name || "A call for the assigned user",
+};
+
+// --- new configs from field descriptors ----------------------------------------
+
+/** Whether a field must have a value, given its siblings (required, or required_if). */
+export function isRequired(field, siblings = {}) {
+  if (field.required) return true;
+  const rule = field.required_if;
+  return Boolean(rule && siblings?.[rule.field] === rule.value);
+}
+
+/** The config a new step (or list item) starts with: defaults, and a starting value where one is required. */
+export function newConfig(fields) {
+  const config = {};
+  for (const field of fields) if (field.default !== undefined) config[field.name] = structuredClone(field.default);
+  for (const field of fields) {
+    if (field.name in config || !isRequired(field, config)) continue;
+    const value = startingValue(field);
+    if (value !== undefined) config[field.name] = value;
+  }
+  return config;
+}
+
+/** A blank value for a field the user has to fill in (never invented content). */
+export function startingValue(field) {
+  if (field.example !== undefined) return structuredClone(field.example);
+  switch (field.kind) {
+    case "choice":
+      return field.choices?.[0]?.value;
+    case "boolean":
+      return false;
+    case "step":
+      return null;
+    case "users":
+      return [];
+    case "list": {
+      const count = field.min ?? 0;
+      const item = field.item ?? { kind: "text" };
+      return Array.from({ length: count }, () => (item.kind === "object" ? newConfig(item.fields ?? []) : startingValue(item)))
+        .filter((value) => value !== undefined);
+    }
+    case "object":
+      return newConfig(field.fields ?? []);
+    case "text":
+    case "template":
+    case "condition_field":
+    case "time_zone":
+      return "";
+    default:
+      return undefined;
+  }
+}

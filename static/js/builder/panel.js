@@ -1,0 +1,180 @@
+// The side panel: the selected step's name and generated config form, or the
+// trigger's type, config and the workflow's settings. Edits go straight to the
+// model through the callbacks; the panel never holds a copy that can drift.
+
+import { h } from "../dom.js";
+import { ConfigForm } from "./form.js";
+import { TRIGGER_ID } from "./canvas.js";
+import { exitsOf } from "./model.js";
+
+// Workflow settings are part of the graph but have no type of their own to describe them.
+const SETTINGS_FIELDS = [
+  { name: "allow_reentry", kind: "boolean", label: "Allow re-entry", required: false, default: false,
+    help: "A contact may enter again once their previous run has finished." },
+  { name: "stop_on_response", kind: "boolean", label: "Stop when the contact replies", required: false, default: false },
+];
+
+const OUTCOME_LABELS = { ok: "Ran", ended: "Ended", skipped: "Skipped", waiting: "Waiting", parked: "Waiting for a person",
+  failed: "Failed", cancelled: "Cancelled" };
+
+export class Panel {
+  /**
+   * @param {HTMLElement} root the panel element (hidden until something is selected)
+   * @param {object} options {catalog, context, readOnly, on: {config, name, trigger, settings, target, move, remove, close}}
+   */
+  constructor(root, { catalog, context, readOnly, on }) {
+    this.root = root;
+    this.catalog = catalog;
+    this.context = context;
+    this.readOnly = readOnly;
+    this.on = on;
+    this.body = root.querySelector("[data-panel-body]");
+    this.title = root.querySelector("[data-panel-title]");
+    this.subtitle = root.querySelector("[data-panel-subtitle]");
+    root.querySelector("[data-panel-close]").addEventListener("click", () => this.on.close());
+    this.current = null; // step id, TRIGGER_ID or null
+    this.forms = [];
+  }
+
+  get isOpen() {
+    return !this.root.hidden && this.current !== null;
+  }
+
+  close() {
+    this.current = null;
+    this.root.hidden = true;
+    this.body.replaceChildren();
+    this.forms = [];
+  }
+
+  /** Show a step or the trigger. `errors` maps paths inside the step ("config.message") to messages. */
+  show(model, id, { errors = {}, run = null, focus = false } = {}) {
+    this.current = id;
+    this.root.hidden = false;
+    if (id === TRIGGER_ID) this.showTrigger(model, errors);
+    else this.showStep(model, id, errors, run);
+    if (focus) this.body.querySelector("input, select, textarea")?.focus();
+  }
+
+  /** After undo/redo: redraw whatever is open, or close if its step is gone. */
+  refresh(model, options) {
+    if (this.current === null) return;
+    if (this.current !== TRIGGER_ID && !model.steps.has(this.current)) {
+      this.on.close();
+      return;
+    }
+    const focused = document.activeElement?.id;
+    this.show(model, this.current, options);
+    if (focused) document.getElementById(focused)?.focus();
+  }
+
+  setErrors(errors) {
+    const claimed = new Set();
+    for (const [form, prefix] of this.forms) {
+      const local = {};
+      for (const [path, messages] of Object.entries(errors)) {
+        if (!path.startsWith(`${prefix}.`)) continue;
+        local[path.slice(prefix.length + 1)] = messages;
+        claimed.add(path);
+      }
+      form.setServerErrors(local);
+      if (Object.keys(local).length) form.showAll();
+    }
+    const general = this.body.querySelector("[data-step-errors]");
+    const rest = Object.entries(errors).filter(([path]) => !claimed.has(path));
+    general?.replaceChildren(...rest.map(([path, messages]) => h("li", {}, messageFor(path, messages))));
+  }
+
+  showStep(model, id, errors, run) {
+    const step = model.steps.get(id);
+    const label = this.catalog.label(step.type);
+    this.title.textContent = step.name || label;
+    this.subtitle.textContent = `${label} · ${id}`;
+    const nameInput = h("input", { id: "step-name", type: "text", value: step.name ?? "", maxlength: "200",
+      placeholder: label, disabled: this.readOnly,
+      oninput: (event) => {
+        this.title.textContent = event.target.value || label;
+        this.on.name(id, event.target.value);
+      } });
+    const form = new ConfigForm({
+      fields: this.catalog.fields(step.type), value: step.config ?? {}, context: this.context, idPrefix: `step-${id}`,
+      readOnly: this.readOnly, onChange: (config, path) => this.on.config(id, config, path),
+    });
+    this.forms = [[form, "config"]];
+    const description = this.catalog.actions.get(step.type)?.description;
+    this.body.replaceChildren(...[
+      description ? h("p", { class: "hint panel-description" }, description) : null,
+      h("ul", { class: "form-errors", role: "alert", "data-step-errors": "" }),
+      h("label", { for: "step-name", class: "field-label" }, "Step name"), nameInput,
+      this.gotoPicker(model, id, step),
+      form.element,
+      run ? runDetails(run, this.catalog) : null,
+      this.readOnly ? null : h("div", { class: "panel-actions" },
+        h("button", { type: "button", "data-panel-action": "move", onclick: () => this.on.move(id) }, "Move"),
+        h("button", { type: "button", class: "danger", "data-panel-action": "delete", onclick: () => this.on.remove(id) },
+          "Delete step")),
+    ].filter(Boolean)); // replaceChildren would write out a null as "null"
+    this.setErrors(errors);
+  }
+
+  /** A Go To's target is a step, chosen here by name (the canvas draws the jump). */
+  gotoPicker(model, id, step) {
+    const exit = exitsOf(step, this.catalog.specOf(step.type)).find((candidate) => candidate.jump);
+    if (!exit) return null;
+    const select = h("select", { id: "goto-target", disabled: this.readOnly, onchange: (event) => {
+      this.on.target(id, exit.key, event.target.value || null);
+    } }, h("option", { value: "" }, "Choose a step…"),
+    ...[...model.steps].filter(([other]) => other !== id).map(([other, s]) => h("option", {
+      value: other, selected: other === exit.target }, `${s.name || this.catalog.label(s.type)} (${other})`)));
+    return h("div", { class: "field", "data-path": exit.key.replace(/^config\./, "") },
+      h("label", { for: "goto-target", class: "field-label" }, "Go to step"), select);
+  }
+
+  showTrigger(model, errors) {
+    const trigger = model.top.trigger ?? { type: "manual", config: {} };
+    this.title.textContent = "Trigger";
+    this.subtitle.textContent = "What starts this workflow";
+    const types = [...this.catalog.triggers.values()];
+    const select = h("select", { id: "trigger-type", disabled: this.readOnly, onchange: (event) => {
+      this.on.trigger(this.catalog.newTrigger(event.target.value), "type");
+    } }, ...types.map((type) => h("option", { value: type.type, selected: type.type === trigger.type }, type.label)));
+    if (!types.some((type) => type.type === trigger.type)) select.prepend(h("option", { value: trigger.type, selected: true }, trigger.type));
+    const form = new ConfigForm({
+      fields: this.catalog.triggerFields(trigger.type), value: trigger.config ?? {}, context: this.context,
+      idPrefix: "trigger", readOnly: this.readOnly,
+      onChange: (config, path) => this.on.trigger({ ...trigger, config }, `config.${path}`),
+    });
+    const settings = new ConfigForm({
+      fields: SETTINGS_FIELDS, value: model.top.settings ?? {}, context: this.context, idPrefix: "settings",
+      readOnly: this.readOnly, onChange: (value) => this.on.settings(value),
+    });
+    this.forms = [[form, "trigger.config"], [settings, "settings"]];
+    this.body.replaceChildren(...[
+      h("ul", { class: "form-errors", role: "alert", "data-step-errors": "" }),
+      h("label", { for: "trigger-type", class: "field-label" }, "Trigger"), select,
+      form.element,
+      h("h3", {}, "Workflow settings"), settings.element,
+    ]);
+    this.setErrors(errors);
+  }
+}
+
+function messageFor(path, messages) {
+  const text = messages.join(" ");
+  if (path === "" || path === "start") return text;
+  return `${path.split(".").filter((part) => !/^\d+$/.test(part)).pop().replace(/_/g, " ")}: ${text}`;
+}
+
+/** A test run's log row for one step: outcome, error, what went in and came out. */
+export function runDetails(row, catalog) {
+  const json = (value) => h("pre", { class: "json" }, JSON.stringify(value ?? {}, null, 2));
+  return h("section", { class: "run-details", "data-run-details": row.step_id },
+    h("h3", {}, "Last test run"),
+    h("p", {}, h("strong", { "data-run-outcome": "" }, OUTCOME_LABELS[row.outcome] ?? row.outcome),
+      ` · ${catalog.label(row.step_type)}`, row.duration_ms !== undefined ? ` · ${Math.round(row.duration_ms)} ms` : ""),
+    row.error ? h("p", { class: "error-banner" }, row.error) : null,
+    h("details", { open: true }, h("summary", {}, "Output"), json(row.output)),
+    h("details", {}, h("summary", {}, "Input"), json(row.input)));
+}
+
+export { OUTCOME_LABELS };

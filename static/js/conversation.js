@@ -1,0 +1,154 @@
+// A contact's conversation thread: inbound and outbound, automated and manual, each message with
+// who or which workflow sent it and its delivery status (the error code when it failed). Kept
+// current by the live message.created / message.updated events; refetched after a reconnect.
+// Used by the contact page and by Let's Start.
+
+import { get } from "./api.js";
+import { formatTime, h, parseTime, show } from "./dom.js";
+import { connect, on } from "./live.js";
+
+export const STATUS_LABELS = {
+  queued: "Queued", sending: "Sending", accepted: "Accepted", sent: "Sent", delivered: "Delivered",
+  undelivered: "Undelivered", failed: "Failed", unknown: "Unknown", canceled: "Canceled", read: "Read",
+  received: "Received",
+};
+const PROBLEMS = new Set(["failed", "undelivered", "unknown", "canceled"]);
+const ERROR_LABELS = { dnd: "the contact opted out (DND)", not_configured: "messaging is not set up" };
+
+export function senderLabel(row) {
+  if (row.direction === "inbound") return "Contact";
+  if (row.sent_by && row.workflow) return `${row.sent_by.name} · ${row.workflow.name}`;
+  if (row.sent_by) return row.sent_by.name;
+  if (row.workflow) return `Workflow: ${row.workflow.name}`;
+  return "Automatic reply";
+}
+
+export function statusLabel(row) {
+  if (row.direction === "inbound") return "";
+  if (row.status === "queued" && row.send_at && parseTime(row.send_at) > new Date()) {
+    return `Scheduled for ${formatTime(row.send_at)}`;
+  }
+  const label = STATUS_LABELS[row.status] ?? row.status;
+  if (!row.error_code || (!PROBLEMS.has(row.status) && row.status !== "queued")) return label;
+  const why = ERROR_LABELS[row.error_code] ?? `error ${row.error_code}`;
+  return row.status === "queued" ? `${label}: retrying (${why})` : `${label}: ${why}`;
+}
+
+// "143 characters · 1 SMS": GSM-7 texts fit 160 characters a part (153 when split), others 70 (67).
+export function smsCounter(text) {
+  // eslint-disable-next-line no-control-regex
+  const unicode = /[^\u0000-\u007f£¥èéùìòÇØøÅåÄÖÑÜ§¿äöñüà]/.test(text);
+  const [single, multi] = unicode ? [70, 67] : [160, 153];
+  const parts = text.length <= single ? 1 : Math.ceil(text.length / multi);
+  return `${text.length} characters · ${parts} SMS`;
+}
+
+// When the row last changed: a late event never overwrites a newer state.
+const changedAt = (row) => (parseTime(row.status_at) ?? parseTime(row.created_at) ?? new Date(0)).getTime();
+
+export class Thread {
+  // list: the <ol> to fill; options: {empty: node shown when there is nothing, more: "Load earlier" button}.
+  constructor(list, { empty = null, more = null, pageSize = 50 } = {}) {
+    Object.assign(this, { list, empty, more, pageSize, contactId: null, rows: new Map(), hasMore: false, seq: 0 });
+    more?.addEventListener("click", () => this.loadEarlier());
+    const socket = connect();
+    this.socket = socket;
+    socket.on("message.created", (row) => this.upsert(row));
+    socket.on("message.updated", (row) => this.upsert(row));
+    // Rooms do not survive a reconnect: follow the contact again, then catch up on what was missed.
+    on("connect", ({ reconnected }) => {
+      if (!this.contactId) return;
+      this.watch(this.contactId);
+      if (reconnected) this.load();
+    });
+  }
+
+  // Events come only for contacts a page follows (the server checks who may see them).
+  watch(contactId) {
+    this.socket.emit("contact.watch", { contact_id: contactId });
+  }
+
+  // Show this contact's thread: from `rows` if the caller has the latest ones (any order), else from the API.
+  async open(contactId, rows = null, { hasMore = false } = {}) {
+    if (this.contactId && this.contactId !== contactId) {
+      this.socket.emit("contact.unwatch", { contact_id: this.contactId });
+    }
+    if (contactId && contactId !== this.contactId) this.watch(contactId);
+    this.contactId = contactId;
+    this.seq += 1; // a load still on its way is for the previous contact
+    this.rows = new Map();
+    this.hasMore = hasMore;
+    if (rows) {
+      this.merge(rows);
+      this.render({ scroll: true });
+      return;
+    }
+    await this.load();
+  }
+
+  async load() {
+    const seq = ++this.seq;
+    const page = await get(`/api/contacts/${this.contactId}/messages?limit=${this.pageSize}`);
+    if (seq !== this.seq) return;
+    this.rows = new Map();
+    this.merge(page.items);
+    this.hasMore = page.has_more;
+    this.render({ scroll: true });
+  }
+
+  async loadEarlier() {
+    const oldest = Math.min(...this.rows.keys());
+    if (!Number.isFinite(oldest)) return;
+    this.more.disabled = true;
+    try {
+      const page = await get(`/api/contacts/${this.contactId}/messages?limit=${this.pageSize}&before_id=${oldest}`);
+      this.merge(page.items);
+      this.hasMore = page.has_more;
+      this.render({ scroll: false });
+    } catch (error) {
+      this.more.textContent = error.status === 404 ? "Earlier messages are not available to you" : error.message;
+      return;
+    } finally {
+      this.more.disabled = false;
+    }
+  }
+
+  merge(rows) {
+    for (const row of rows) {
+      const known = this.rows.get(row.id);
+      if (!known || changedAt(row) >= changedAt(known)) this.rows.set(row.id, row);
+    }
+  }
+
+  upsert(row) {
+    if (!row || row.contact_id !== this.contactId) return;
+    this.merge([row]);
+    this.render({ scroll: this.nearBottom() });
+  }
+
+  nearBottom() {
+    return this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
+  }
+
+  render({ scroll }) {
+    const ordered = [...this.rows.values()].sort((a, b) => a.id - b.id);
+    this.list.replaceChildren(...ordered.map(messageItem));
+    if (this.empty) show(this.empty, ordered.length === 0);
+    if (this.more) show(this.more, this.hasMore);
+    if (scroll) this.list.scrollTop = this.list.scrollHeight;
+  }
+}
+
+function messageItem(row) {
+  const inbound = row.direction === "inbound";
+  const status = statusLabel(row);
+  const problem = PROBLEMS.has(row.status) || row.error_code;
+  return h("li", { class: `message message-${inbound ? "in" : "out"}`, dataset: { messageId: row.id, status: row.status } },
+    h("p", { class: "message-body" }, row.body ?? ""),
+    h("p", { class: "message-meta" },
+      h("span", { class: "message-sender" }, senderLabel(row)), " · ",
+      h("time", { datetime: row.created_at }, formatTime(row.created_at)),
+      status ? " · " : null,
+      status ? h("span", { class: `message-status${problem ? " is-problem" : ""}` }, status) : null,
+      row.is_test ? h("span", { class: "message-test" }, " · test") : null));
+}

@@ -1,0 +1,197 @@
+// Automation > Workflows: the list, with create (name, then the builder), duplicate and delete.
+// Agents see the list read-only; the server checks every write anyway.
+
+import { api, get, post } from "./api.js";
+import { ICONS, formatTime, h, icon, pageConfig, setText, show } from "./dom.js";
+
+const config = pageConfig();
+const canEdit = Boolean(config.can_edit);
+const triggerLabels = config.trigger_labels ?? {};
+const body = document.getElementById("workflows-body");
+const state = { rows: [] };
+
+const editUrl = (id) => `/workflows/${id}/edit`;
+const COPY_ICON = "M8 3h11a2 2 0 0 1 2 2v11h-2V5H8zM4 7h11a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V9a2 2 0 0 1 2-2zm0 2v11h11V9z";
+
+// --- the list ---------------------------------------------------------------------
+
+function statusCell(wf) {
+  const badges = [h("span", { class: `status-badge wf-status-${wf.status}` },
+    wf.status === "published" ? `Published v${wf.published_version}` : "Draft")];
+  if (wf.status === "published" && wf.has_unpublished_changes) {
+    badges.push(h("span", { class: "status-badge wf-status-changes" }, "Unpublished changes"));
+  }
+  return badges;
+}
+
+function triggerText(trigger) {
+  const label = triggerLabels[trigger?.type] ?? trigger?.type ?? "";
+  const tag = trigger?.config?.tag;
+  return tag ? `${label}: ${tag}` : label;
+}
+
+function cell(label, ...children) {
+  return h("td", { "data-label": label }, ...children);
+}
+
+function rowFor(wf) {
+  const name = canEdit
+    ? h("a", { href: editUrl(wf.id), class: "workflow-link" }, wf.name)
+    : h("span", { class: "workflow-link" }, wf.name);
+  const edited = [h("time", { datetime: wf.updated_at }, formatTime(wf.updated_at))];
+  if (wf.updated_by) edited.push(h("span", { class: "hint" }, ` by ${wf.updated_by.name}`));
+  const cells = [
+    cell("Name", name),
+    cell("Status", ...statusCell(wf)),
+    cell("Trigger", triggerText(wf.trigger)),
+    h("td", { class: "num", "data-label": "Active" }, String(wf.counts.active)),
+    h("td", { class: "num", "data-label": "Waiting" }, String(wf.counts.waiting)),
+    h("td", { class: "num", "data-label": "Completed" }, String(wf.counts.completed)),
+    cell("Last edited", ...edited),
+  ];
+  if (canEdit) {
+    cells.push(h("td", { class: "row-actions" },
+      h("button", { type: "button", class: "icon-button copy-button", "aria-label": `Duplicate ${wf.name}`,
+        title: "Duplicate", onclick: () => duplicate(wf) }, icon(COPY_ICON)),
+      h("button", { type: "button", class: "icon-button delete-button", "aria-label": `Delete ${wf.name}`,
+        title: "Delete", onclick: () => confirmDelete(wf) }, icon(ICONS.trash))));
+  }
+  return h("tr", { dataset: { workflowId: wf.id } }, ...cells);
+}
+
+function render() {
+  body.replaceChildren(...state.rows.map(rowFor));
+  show("list-loading", false);
+  show("workflows-table", state.rows.length > 0);
+  show("empty-state", state.rows.length === 0);
+}
+
+function showError(message) {
+  setText("list-error", message);
+  show("list-error", Boolean(message));
+}
+
+function notify(message) {
+  setText("list-notice", message);
+  show("list-notice", Boolean(message));
+}
+
+async function refresh() {
+  try {
+    state.rows = await get("/api/workflows");
+    showError(null);
+    render();
+  } catch (error) {
+    showError(error.message);
+  }
+  document.body.dataset.listLoaded = "true";
+}
+
+// --- create: a name, then the builder -------------------------------------------------
+
+const createDialog = document.getElementById("create-dialog");
+
+function openCreate() {
+  createDialog.querySelector("form").reset();
+  show("create-error", false);
+  createDialog.showModal();
+  document.getElementById("create-name").focus();
+}
+
+async function create(event) {
+  if (event.submitter?.value !== "confirm") return;
+  event.preventDefault();
+  const name = document.getElementById("create-name").value.trim();
+  if (!name) {
+    setText("create-error", "Give the workflow a name.");
+    show("create-error", true);
+    return;
+  }
+  const button = document.getElementById("create-confirm");
+  button.disabled = true;
+  try {
+    const wf = await post("/api/workflows", { name, start: null, steps: {} });
+    window.location.assign(editUrl(wf.id));
+  } catch (error) {
+    setText("create-error", error.fields?.name?.[0] ?? error.message);
+    show("create-error", true);
+    button.disabled = false;
+  }
+}
+
+// --- duplicate ---------------------------------------------------------------------
+
+async function duplicate(wf) {
+  try {
+    const copy = await post(`/api/workflows/${wf.id}/duplicate`);
+    notify(`Created “${copy.name}” as a draft.`);
+    await refresh();
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+// --- delete --------------------------------------------------------------------------
+
+const deleteDialog = document.getElementById("delete-dialog");
+let pendingDelete = null;
+
+function askAboutContacts(active) {
+  const choice = document.getElementById("delete-active");
+  setText("delete-active-count", active === 1
+    ? "1 contact is still in this workflow. What should happen to them?"
+    : `${active} contacts are still in this workflow. What should happen to them?`);
+  show(choice, active > 0);
+}
+
+function confirmDelete(wf) {
+  pendingDelete = { ...wf, active: wf.counts.active };
+  deleteDialog.querySelector("form").reset();
+  setText("delete-what", wf.name);
+  askAboutContacts(pendingDelete.active);
+  show("delete-error", false);
+  deleteDialog.showModal();
+}
+
+async function submitDelete(event) {
+  if (event.submitter?.value !== "confirm" || !pendingDelete) return;
+  event.preventDefault();
+  const wf = pendingDelete;
+  const active = deleteDialog.querySelector("input[name=active]:checked")?.value;
+  const query = wf.active > 0 ? `?active=${encodeURIComponent(active)}` : "";
+  const button = document.getElementById("delete-confirm");
+  button.disabled = true;
+  try {
+    const result = await api("DELETE", `/api/workflows/${wf.id}${query}`);
+    deleteDialog.close("deleted");
+    notify(result?.status === "finishing"
+      ? `“${wf.name}” is deleted; it stays running until its ${result.active} remaining contact(s) finish.`
+      : `“${wf.name}” is deleted.`);
+    state.rows = state.rows.filter((row) => row.id !== wf.id);
+    render();
+  } catch (error) {
+    if (error.status === 409) {
+      // Contacts entered since the list loaded: ask what to do with them.
+      const fresh = await get(`/api/workflows/${wf.id}`).catch(() => null);
+      pendingDelete = { ...wf, active: Math.max(fresh?.counts.active ?? 1, 1) };
+      askAboutContacts(pendingDelete.active);
+    } else if (error.status === 404) {
+      deleteDialog.close("gone");
+      refresh();
+    } else {
+      setText("delete-error", error.message);
+      show("delete-error", true);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// --- wiring -----------------------------------------------------------------------------
+
+if (canEdit) {
+  document.getElementById("create-workflow").addEventListener("click", openCreate);
+  createDialog.querySelector("form").addEventListener("submit", create);
+  deleteDialog.querySelector("form").addEventListener("submit", submitDelete);
+}
+refresh();
