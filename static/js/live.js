@@ -37,7 +37,8 @@ function showStatus(text, state) {
 export function connect() {
   if (socket) return socket;
   // WebSocket only: long-polling would need sticky sessions once there is more than one web process.
-  socket = io({ withCredentials: true, reconnectionDelayMax: 5000, transports: ["websocket"] });
+  // Back-off capped at 2 s (3 s with jitter): an agent's queue should be live again soon after a blip.
+  socket = io({ withCredentials: true, reconnectionDelayMax: 2000, transports: ["websocket"] });
   socket.on("connect", () => {
     showStatus("Live", "live");
     emit("connect", { reconnected: connectedOnce });
