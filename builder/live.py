@@ -114,7 +114,13 @@ def publish_actions(
     ids = [_id(a) for a in actions]
     if not ids:
         return
-    publish_safely(lambda: _publish_rows(ids, event, previous_assignees or {}))
+    # Rows first, counts after, each from its own short read: the row is what lists wait for, and the
+    # counts queries (a few ms on a big queue) no longer stand between the commit and the row's delivery.
+    affected: dict[int, set[int | None]] = {}
+    publish_safely(lambda: _row_messages(ids, event, previous_assignees or {}, affected))
+    if affected:
+        publish_safely(lambda: [m for account_id, users in affected.items()
+                                for m in _counts_messages(account_id, users)])
 
 
 def publish_counts(account_id: int, user_ids: Iterable[int | None] = ()) -> None:
@@ -131,7 +137,10 @@ def _id(action: ManualAction) -> int:
     return identity[0] if identity else action.id
 
 
-def _publish_rows(ids: list[int], event: str, previous_assignees: dict[int, int | None]) -> list[Emit]:
+def _row_messages(
+    ids: list[int], event: str, previous_assignees: dict[int, int | None], affected: dict[int, set[int | None]]
+) -> list[Emit]:
+    """The row events for `ids`; fills `affected` (account id -> users whose counts changed)."""
     from builder.api.manual_actions import ManualActionSchema  # the API imports this module's callers
 
     rows = db.session.scalars(
@@ -142,7 +151,6 @@ def _publish_rows(ids: list[int], event: str, previous_assignees: dict[int, int 
     ).unique().all()
     schema = ManualActionSchema()
     messages: list[Emit] = []
-    affected: dict[int, set[int | None]] = {}
     for action in rows:
         data = schema.dump(action)
         rooms = [account_room(action.account_id)]
@@ -156,8 +164,6 @@ def _publish_rows(ids: list[int], event: str, previous_assignees: dict[int, int 
             users.add(previous)
             if _is_agent(previous):  # a manager still sees it in the account room's list
                 messages.append(("manual_action.deleted", data, user_room(previous)))
-    for account_id, user_ids in affected.items():
-        messages.extend(_counts_messages(account_id, user_ids))
     return messages
 
 

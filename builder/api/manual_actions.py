@@ -243,11 +243,11 @@ def complete_action(data: dict[str, Any], action_id: int):
     message = _record_message(action, data["message"], send_at) if action.type == "sms" else None
     run = _parked_run(action)
     db.session.commit()
+    live.publish_action(action, "updated")  # first: every open queue is waiting for this row
     if message is not None:
         conversation_live.publish([message], "created")
         _send_or_schedule(message)
     _resume(run, "completed")
-    live.publish_action(action, "updated")
     return _action(action_id)
 
 
