@@ -271,3 +271,13 @@ def test_filter_by_tag_and_assignee(as_user, account, users):
     assert both["items"] == [] and both["total"] == 0
     # An agent asking for someone else's contacts simply gets none.
     assert as_user("agent").get(f"/api/contacts?assigned_user_id={users['agent2'].id}").json["total"] == 0
+
+
+def test_filter_test_contacts(as_user, account):
+    real = make_contact(account, first_name="Real")
+    tester = make_contact(account, first_name="Tester", is_test=True)
+    admin = as_user("admin")
+    assert [c["id"] for c in admin.get("/api/contacts?is_test=true").json["items"]] == [tester.id]
+    assert [c["id"] for c in admin.get("/api/contacts?is_test=false").json["items"]] == [real.id]
+    assert admin.get("/api/contacts").json["total"] == 2
+    assert admin.get("/api/contacts?is_test=maybe").status_code == 422

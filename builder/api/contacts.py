@@ -23,7 +23,7 @@ from flask import current_app, g
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import Select, or_, select, update
 
-from builder import live, triggers
+from builder import conversation_live, live, triggers
 from builder.api import blueprint, fail
 from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
 from builder.auth import require_role
@@ -134,6 +134,7 @@ class ContactQuery(PageQuery):
     q = Text(validate=validate.Length(max=200), metadata={"description": "words matched in name, email and phone"})
     tag = Text(validate=validate.Length(min=1, max=100))
     assigned_user_id = Id(strict=False)
+    is_test = fields.Boolean(metadata={"description": "only test contacts (true) or only real ones (false)"})
 
 
 class ContactPage(PageSchema):
@@ -216,6 +217,8 @@ def list_contacts(args: dict[str, Any]):
         query = query.where(Contact.tag_rows.any(ContactTag.tag == args["tag"]))
     if "assigned_user_id" in args:
         query = query.where(Contact.assigned_user_id == args["assigned_user_id"])
+    if "is_test" in args:
+        query = query.where(Contact.is_test.is_(args["is_test"]))
     return paginate(query.order_by(Contact.id.desc()), args)
 
 
@@ -258,6 +261,7 @@ def update_contact(data: dict[str, Any], contact_id: int):
                         removed=[t for t in tags_before if t not in contact.tags])
     started = triggers.enroll(db.session, contact.account_id, events)
     db.session.commit()
+    conversation_live.publish_contacts([contact.id])  # another open page of this contact shows the change
     triggers.start_runs(started)
     return contact
 
