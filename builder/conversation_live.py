@@ -9,6 +9,9 @@ Rows are read in one query, the sender and workflow names joined in.
 Events, payload = the thread row (as GET /api/contacts/<id>/messages lists it):
 - `message.created`: a message entered a thread (inbound, automated or manual);
 - `message.updated`: its status changed (sent, delivered, failed, retried, ...).
+And `contact.updated`, payload = the contact (as GET /api/contacts/<id> returns it),
+when the contact's details change: an edit, or a STOP / START reply turning SMS
+do-not-disturb on or off, so an open composer knows at once.
 They go to the contact's room (`contact:<id>`), which a page joins with
 `contact.watch` while it shows the thread; joining is allowed to those who may see
 the contact (its assignee, the account's admins and managers), so an agent never
@@ -34,6 +37,7 @@ from builder.models import Contact, Message, User, Workflow
 log = logging.getLogger(__name__)
 
 EVENTS = ("created", "updated")
+CONTACT_EVENT = "contact.updated"
 
 
 class NamedRefSchema(Schema):
@@ -133,3 +137,21 @@ def _messages(condition: ColumnElement[bool], event: str) -> list[live.Emit]:
         out.append((f"message.{event}", _SCHEMA.dump(_row(message, name, email, workflow)),
                     contact_room(message.contact_id)))
     return out
+
+
+def publish_contacts(contact_ids: Iterable[int]) -> None:
+    """Announce these contacts' committed details to the pages showing them (deleted ones are skipped)."""
+    ids = sorted(set(contact_ids))
+    if ids:
+        live.publish_safely(lambda: _contact_messages(ids), "contact events")
+
+
+def _contact_messages(ids: list[int]) -> list[live.Emit]:
+    from builder.api.contacts import ContactSchema  # the API imports this module
+
+    schema = ContactSchema()
+    contacts = db.session.scalars(
+        select(Contact).where(Contact.id.in_(ids), Contact.deleted_at.is_(None)).order_by(Contact.id)
+        .execution_options(populate_existing=True)
+    )
+    return [(CONTACT_EVENT, schema.dump(contact), contact_room(contact.id)) for contact in contacts]

@@ -50,9 +50,11 @@ class AfterCommit:
     logged: list[LoggedStep] = field(default_factory=list)
     removed_actions: list[ManualAction] = field(default_factory=list)  # left the queue with their run
     started: list[int] = field(default_factory=list)  # new active runs (e.g. from triggers)
+    contacts: list[int] = field(default_factory=list)  # contacts whose details changed, for open pages
 
     def extend(self, other: AfterCommit) -> None:
-        for name in ("wakeups", "resumes", "messages", "manual_actions", "logged", "removed_actions", "started"):
+        for name in ("wakeups", "resumes", "messages", "manual_actions", "logged", "removed_actions", "started",
+                     "contacts"):
             getattr(self, name).extend(getattr(other, name))
 
 

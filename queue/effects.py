@@ -28,6 +28,8 @@ def carry_out(after: AfterCommit) -> None:
         live.publish_actions(after.removed_actions, "deleted")
     # Test runs step by step and the step counts, for builder pages watching these workflows.
     workflow_live.publish_logged(after.logged)
+    if after.contacts:
+        conversation_live.publish_contacts(after.contacts)
     if after.messages:
         conversation_live.publish(after.messages, "created")
         outbox.deliver([m.id for m in after.messages])

@@ -16,7 +16,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, func, select, update
 
-from builder import database
+from builder import conversation_live, database
 from builder.extensions import db
 from builder.models import (
     BulkEnrollment,
@@ -49,10 +49,13 @@ def reconcile() -> dict[str, int]:
         "finished_manual_actions": _parked_with_done_action(),
         "missing_batches": _missing_batches(cutoff),
         "unsent_messages": _unsent_messages(cutoff),
-        "interrupted_sends": _interrupted_sends(cutoff),
         "inbound_events": inbound.requeue_unprocessed(cutoff),
     }
+    interrupted = _interrupted_sends(cutoff)
+    counts["interrupted_sends"] = len(interrupted)
     db.session.commit()
+    if interrupted:
+        conversation_live.publish(interrupted, "updated")  # open threads show "Unknown" without a reload
     found = {k: v for k, v in counts.items() if v}
     if found:
         log.warning("reconciler re-enqueued lost work: %s", found)
@@ -130,7 +133,7 @@ def _unsent_messages(cutoff) -> int:
     return len(ids)
 
 
-def _interrupted_sends(cutoff) -> int:
+def _interrupted_sends(cutoff) -> list[int]:
     """Claimed for sending but never confirmed: the provider may or may not have it.
     Sending again could double it, so say so in the log and on the message instead."""
     # status_at is when the send was claimed: a retry long after the message was made is not stuck.
@@ -142,7 +145,7 @@ def _interrupted_sends(cutoff) -> int:
             status="unknown", error="the send was interrupted; check the provider before sending again",
         ))
         log.error("messages %s were interrupted mid-send and are marked unknown, not re-sent", ids)
-    return len(ids)
+    return ids
 
 
 __all__ = ["reconcile", "reconcile_once_per"]

@@ -55,9 +55,11 @@ def react(sms: InboundSms, after: AfterCommit) -> None:
     word = keyword(sms.body)
     if word in OPT_OUT:
         contact.dnd_sms, contact.updated_at = True, utcnow()
+        after.contacts.append(contact.id)
         log.info("contact %s texted %s: SMS do-not-disturb on; later sends are refused", contact.id, word.upper())
     elif word in OPT_IN:
         contact.dnd_sms, contact.updated_at = False, utcnow()
+        after.contacts.append(contact.id)
         log.info("contact %s texted %s: SMS do-not-disturb off", contact.id, word.upper())
     elif word in HELP:
         _help_reply(sms, contact, after)

@@ -192,6 +192,29 @@ def test_dnd_switches_persist_and_block_the_composer(live_server, team, browser)
     expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
 
 
+def test_an_opt_out_reply_turns_the_switch_on_in_an_open_page(live_server, team, browser):
+    from jobqueue import inbound
+
+    contact_id = make_contact(team["account"], first_name="Grace", phone="+14155551000",
+                              assigned_user_id=team["agent"].id).id
+    db.session.remove()
+    page = new_page(browser)
+    login(page, live_server, "agent@acme.test", then=f"/contacts/{contact_id}")
+    expect(page.get_by_label("SMS: do not text")).not_to_be_checked()
+    wait_live(page)
+
+    event_id, _ = inbound.accept(team["account"].id, {"MessageSid": "SM" + "2" * 32, "From": "+14155551000",
+                                                      "To": "+12025550123", "Body": "STOP"})
+    inbound.enqueue_processing(event_id)
+    db.session.remove()
+    run_jobs(live_server.app)
+    expect(page.get_by_label("SMS: do not text")).to_be_checked()  # no reload
+    expect(page.locator("#dnd-status")).to_contain_text("SMS do-not-disturb is now on")
+    expect(page.locator("#composer-dnd")).to_be_visible()
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_disabled()
+    expect(page.locator("#thread .message")).to_have_count(1)
+
+
 # --- Let's Start ---------------------------------------------------------------------------------
 
 def test_lets_start_shows_the_thread_and_a_pending_wait_for_reply(live_server, team, browser):

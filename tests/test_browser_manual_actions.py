@@ -229,6 +229,25 @@ def test_the_session_moves_on_when_its_action_is_deleted_elsewhere(live_server, 
     expect(agent.locator("body")).to_have_attribute("data-action-id", str(ids[1]))
 
 
+def test_the_session_shows_an_opt_out_as_it_happens(live_server, team, browser):
+    from jobqueue import inbound
+
+    ids = queue_actions(live_server, team, sms_graph("New lead follow-up", team["agent"].id), PEOPLE[:1])
+    agent = new_page(browser)
+    login(agent, live_server, "agent@acme.test", then=f"{SESSION}?action_id={ids[0]}")
+    expect(agent.locator("body")).to_have_attribute("data-action-id", str(ids[0]))
+    expect(agent.locator("#contact-dnd")).to_be_hidden()
+    wait_live(agent)
+
+    event_id, _ = inbound.accept(team["account"].id, {"MessageSid": "SM" + "3" * 32, "From": PEOPLE[0]["phone"],
+                                                      "To": "+12025550123", "Body": "stop"})
+    inbound.enqueue_processing(event_id)
+    db.session.remove()
+    run_jobs(live_server.app)
+    expect(agent.locator("#contact-dnd")).to_have_text("This contact asked not to be texted (DND).")
+    expect(agent.locator("#contact-messages .message")).to_contain_text(["stop"])
+
+
 def test_user_written_text_is_shown_as_text(live_server, team, browser):
     ids = queue_actions(live_server, team, sms_graph("<b>bold</b> flow", team["agent"].id),
                         [{"first_name": XSS, "last_name": "", "phone": "+14155551003"}])

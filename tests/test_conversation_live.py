@@ -224,3 +224,49 @@ def test_other_contacts_threads_are_not_sent_to_a_page(app, account, users, list
     drain(*listeners.values())
     reply(account, "From the other one", phone="+14155552000")
     assert listeners["agent"].get_received() == [] and listeners["manager"].get_received() == []
+
+
+def contact_events(sio_client) -> list[dict]:
+    return [event["args"][0] for event in sio_client.get_received() if event["name"] == "contact.updated"]
+
+
+def test_an_opt_out_reply_tells_open_pages_that_dnd_is_on(app, account, users, listeners):
+    contact = make_contact(account, assigned_user_id=users["agent"].id)
+    watch(listeners, contact)
+    drain(*listeners.values())
+    reply(account, "STOP")
+    for role in ("agent", "manager", "admin"):
+        (event,) = contact_events(listeners[role])
+        assert (event["id"], event["dnd_sms"], event["dnd_call"]) == (contact.id, True, False)
+    assert listeners["agent2"].get_received() == [] and listeners["outsider"].get_received() == []
+    reply(account, "START")
+    assert [e["dnd_sms"] for e in contact_events(listeners["agent"])] == [False]
+    reply(account, "Thanks!")  # not a keyword: the contact did not change
+    assert contact_events(listeners["agent"]) == []
+
+
+def test_an_edit_is_announced_with_the_row_the_api_returns(app, account, users, listeners):
+    contact = make_contact(account, assigned_user_id=users["agent"].id)
+    watch(listeners, contact)
+    drain(*listeners.values())
+    row = ApiClient(app.test_client(), users["manager"]).patch(f"/api/contacts/{contact.id}",
+                                                               json={"dnd_call": True, "tags": ["vip"]}).json
+    (event,) = contact_events(listeners["agent"])
+    assert event == row and event["dnd_call"] is True and event["tags"] == ["vip"]
+    assert listeners["agent2"].get_received() == []
+
+
+def test_a_send_the_reconciler_marks_unknown_is_announced(app, account, users, listeners):
+    from builder.models import Message
+    from jobqueue import recovery
+
+    contact = make_contact(account, assigned_user_id=users["agent"].id)
+    message = Message(account_id=account.id, contact_id=contact.id, to_number=contact.phone, body="hi",
+                      status="sending", idempotency_key="interrupted", created_at=utcnow() - timedelta(minutes=5))
+    db.session.add(message)
+    db.session.commit()
+    watch(listeners, contact)
+    drain(*listeners.values())
+    assert recovery.reconcile()["interrupted_sends"] == 1
+    assert messages(listeners["agent"]) == [("message.updated", "hi", "unknown")]
+    assert listeners["agent2"].get_received() == []

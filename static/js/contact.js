@@ -4,6 +4,7 @@
 import { api, get, post } from "./api.js";
 import { h, pageConfig, setText, show } from "./dom.js";
 import { Thread, smsCounter } from "./conversation.js";
+import { on } from "./live.js";
 import { localClock, safeZone, toLocalInput, wallTimeToIso, zoneLabel } from "./tz.js";
 
 const config = pageConfig();
@@ -14,6 +15,15 @@ const bodyInput = document.getElementById("composer-body");
 const sendAt = document.getElementById("composer-send-at");
 const thread = new Thread(document.getElementById("thread"), {
   empty: document.getElementById("thread-empty"), more: document.getElementById("thread-more"),
+  onContact: (contact) => {
+    if (state.saving) return; // this page's own save answers with the same row
+    const was = state.contact?.dnd_sms;
+    renderContact(contact);
+    if (was !== undefined && was !== contact.dnd_sms) {
+      setText("dnd-status", contact.dnd_sms ? "SMS do-not-disturb is now on: the contact opted out or a colleague set it."
+        : "SMS do-not-disturb is now off.");
+    }
+  },
 });
 
 const patch = (changes) => api("PATCH", `/api/contacts/${contactId}`, changes);
@@ -151,6 +161,11 @@ document.getElementById("composer-schedule").addEventListener("click", () => {
   else send(true);
 });
 document.getElementById("composer-schedule-cancel").addEventListener("click", () => setScheduling(false));
+
+// Events missed while disconnected: read the details again (the thread reloads itself).
+on("connect", async ({ reconnected }) => {
+  if (reconnected && !state.saving) renderContact(await get(`/api/contacts/${contactId}`));
+});
 
 try {
   renderContact(await get(`/api/contacts/${contactId}`));

@@ -47,14 +47,18 @@ export function smsCounter(text) {
 const changedAt = (row) => (parseTime(row.status_at) ?? parseTime(row.created_at) ?? new Date(0)).getTime();
 
 export class Thread {
-  // list: the <ol> to fill; options: {empty: node shown when there is nothing, more: "Load earlier" button}.
-  constructor(list, { empty = null, more = null, pageSize = 50 } = {}) {
+  // list: the <ol> to fill; options: {empty: node shown when there is nothing, more: "Load earlier" button,
+  // onContact: called with the contact when its details change (e.g. a STOP reply turned SMS DND on)}.
+  constructor(list, { empty = null, more = null, pageSize = 50, onContact = null } = {}) {
     Object.assign(this, { list, empty, more, pageSize, contactId: null, rows: new Map(), hasMore: false, seq: 0 });
     more?.addEventListener("click", () => this.loadEarlier());
     const socket = connect();
     this.socket = socket;
     socket.on("message.created", (row) => this.upsert(row));
     socket.on("message.updated", (row) => this.upsert(row));
+    socket.on("contact.updated", (contact) => {
+      if (contact.id === this.contactId) onContact?.(contact);
+    });
     // Rooms do not survive a reconnect: follow the contact again, then catch up on what was missed.
     on("connect", ({ reconnected }) => {
       if (!this.contactId) return;

@@ -29,6 +29,11 @@ const outcomeForm = document.getElementById("outcome-form");
 const CONTEXT_MESSAGES = 20; // what /context sends: the newest ones
 const thread = new Thread(document.getElementById("contact-messages"), {
   empty: document.getElementById("no-messages"), more: document.getElementById("thread-more"),
+  onContact: (contact) => {
+    if (!state.current || contact.id !== state.contact?.id) return;
+    state.contact = { ...state.contact, ...contact };
+    renderContact(state.contact, state.current); // e.g. the DND notice appears when they text STOP
+  },
 });
 
 for (const link of document.querySelectorAll("[data-back-link]")) link.href = LIST_URL + toSearch(queue);
