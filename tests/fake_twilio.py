@@ -284,6 +284,12 @@ def _post_over_http(url: str, params: dict[str, Any], headers: dict[str, str]) -
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up, as the SDK does when a held request times out: nobody to answer
+
     def do_POST(self) -> None:
         self._serve()
 
