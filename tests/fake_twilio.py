@@ -19,6 +19,7 @@ Point the SDK at it with TWILIO_API_URL = fake.url.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import threading
@@ -285,10 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def handle(self) -> None:
-        try:
+        # The client may hang up, as the SDK does when a held request times out: nobody to answer then.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             super().handle()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client hung up, as the SDK does when a held request times out: nobody to answer
 
     def do_POST(self) -> None:
         self._serve()
