@@ -148,6 +148,9 @@ class Workflow(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when deleted while contacts were still in it ("let them finish"): hidden, and removed when
+    # its last run ends (builder.api.workflow_removal).
+    deleted_at: Mapped[datetime | None]
 
     versions: Mapped[list[WorkflowVersion]] = relationship(
         foreign_keys="WorkflowVersion.workflow_id", order_by="WorkflowVersion.number", viewonly=True

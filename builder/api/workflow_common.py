@@ -1,9 +1,9 @@
 """What the workflow API modules share: the blueprint, the response schemas, and the helpers that
 find a workflow, validate a graph, save a version and shape a workflow for the response.
 
-A workflow deleted while contacts were still in it ("let them finish") is *retiring*: unpublished,
-though one of its versions was published (nothing else unpublishes a workflow), and gone from the
-API and the list; the last of its runs to end removes it (builder.api.workflow_removal).
+A workflow deleted while contacts were still in it ("let them finish") is *retiring*: `deleted_at`
+is set and it is unpublished, so it is gone from the API and the list and nothing new enters it;
+the last of its runs to end removes it (builder.api.workflow_removal).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import g, request
 from marshmallow import Schema, ValidationError, fields
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, func, select
 
 from builder.api import blueprint, fail
 from builder.api.common import MAX_ID
@@ -73,9 +73,7 @@ class WorkflowSummarySchema(WorkflowSchema):
 
 def retiring_clause():
     """SQL for "deleted, its last runs finishing" (see the module docstring)."""
-    published_once = exists().where(WorkflowVersion.workflow_id == Workflow.id,
-                                    WorkflowVersion.published_at.is_not(None))
-    return and_(Workflow.published_version_id.is_(None), published_once)
+    return Workflow.deleted_at.is_not(None)
 
 
 def account_workflows(account_id: int) -> Select:

@@ -53,8 +53,9 @@ def delete_workflow(args, workflow_id: int):
                        "(?active=cancel).",
         }}), 409)
     if active and choice == "finish":
-        # Unpublished, though published before: retiring (see workflow_common). Triggers and enrolling stop.
-        wf.published_version_id, wf.updated_at = None, utcnow()
+        # Retiring (see workflow_common): hidden, and unpublished so that triggers and enrolling stop.
+        now = utcnow()
+        wf.published_version_id, wf.deleted_at, wf.updated_at = None, now, now
         db.session.commit()
         return make_response(jsonify({"id": workflow_id, "status": "finishing", "active": active}), 202)
     deleted_actions = remove_workflow(wf.id)
