@@ -38,7 +38,9 @@ export function connect() {
   if (socket) return socket;
   // WebSocket only: long-polling would need sticky sessions once there is more than one web process.
   // Back-off capped at 2 s (3 s with jitter): an agent's queue should be live again soon after a blip.
-  socket = io({ withCredentials: true, reconnectionDelayMax: 2000, transports: ["websocket"] });
+  // An attempt that stalls (no handshake, no close: a half-open connection) is dropped after 5 s and
+  // retried, instead of the client's default 20 s.
+  socket = io({ withCredentials: true, reconnectionDelayMax: 2000, timeout: 5000, transports: ["websocket"] });
   socket.on("connect", () => {
     showStatus("Live", "live");
     emit("connect", { reconnected: connectedOnce });
