@@ -36,7 +36,7 @@ PASSWORD = "correct-horse"
 # Assertions still pass the moment the page is right; the longer ceiling only spares a busy machine's slow frames.
 expect.set_options(timeout=10_000)
 
-__all__ = ["PASSWORD", "LiveServer", "browser_type_launch_args", "live_server", "login", "team"]
+__all__ = ["PASSWORD", "LiveServer", "browser_type_launch_args", "live_server", "login", "team", "wait_watching"]
 
 
 def chromium_missing() -> str | None:
@@ -128,6 +128,11 @@ def team(live_server) -> dict[str, SimpleNamespace]:
     team["account"] = SimpleNamespace(id=account.id)
     db.session.remove()
     return team
+
+
+def wait_watching(page) -> None:
+    """Until the page's contact room has let it in: its live conversation events start from here."""
+    expect(page.locator("body[data-watching-contact]")).to_have_count(1)
 
 
 def login(page, live: LiveServer, email: str, password: str = PASSWORD, then: str = "/") -> None:

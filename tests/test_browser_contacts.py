@@ -16,7 +16,7 @@ from sqlalchemy import select
 from builder.extensions import db
 from builder.models import Contact, Enrollment
 from tests.browser_support import *  # noqa: F403 (fixtures)
-from tests.browser_support import LiveServer, login
+from tests.browser_support import LiveServer, login, wait_watching
 from tests.conftest import make_contact, make_workflow, run_jobs, run_scheduled_jobs
 from tests.fake_twilio import PUBLIC_URL, connect_account
 
@@ -136,6 +136,7 @@ def test_a_contact_page_follows_the_conversation_live(live_server: LiveServer, t
     expect(page.locator("#contact-tags .tag")).to_contain_text(XSS)
     expect(page.locator("#thread-empty")).to_be_visible()
     wait_live(page)
+    wait_watching(page)
 
     page.get_by_label("Message").fill("Your quote is ready")
     page.get_by_role("button", name="Send", exact=True).click()
@@ -202,6 +203,7 @@ def test_an_opt_out_reply_turns_the_switch_on_in_an_open_page(live_server, team,
     login(page, live_server, "agent@acme.test", then=f"/contacts/{contact_id}")
     expect(page.get_by_label("SMS: do not text")).not_to_be_checked()
     wait_live(page)
+    wait_watching(page)
 
     event_id, _ = inbound.accept(team["account"].id, {"MessageSid": "SM" + "2" * 32, "From": "+14155551000",
                                                       "To": "+12025550123", "Body": "STOP"})
@@ -213,6 +215,37 @@ def test_an_opt_out_reply_turns_the_switch_on_in_an_open_page(live_server, team,
     expect(page.locator("#composer-dnd")).to_be_visible()
     expect(page.get_by_role("button", name="Send", exact=True)).to_be_disabled()
     expect(page.locator("#thread .message")).to_have_count(1)
+
+
+def test_a_text_is_scheduled_from_the_contact_page_in_their_time_zone(live_server, team, browser):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from builder.models import Message
+
+    contact_id = make_contact(team["account"], first_name="Grace", timezone="Asia/Tokyo",
+                              assigned_user_id=team["agent"].id).id
+    db.session.remove()
+    page = new_page(browser)
+    login(page, live_server, "agent@acme.test", then=f"/contacts/{contact_id}")
+    page.get_by_label("Message").fill("See you at the demo")
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    send_at = page.get_by_label("Send at")
+    expect(send_at).to_be_focused()
+    expect(send_at).to_have_value(re.compile(r"^\d{4}-\d\d-\d\dT\d\d:(00|15|30|45)$"))  # a quarter hour offered
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_hidden()
+
+    local = (datetime.now(ZoneInfo("Asia/Tokyo")) + timedelta(days=1)).replace(hour=10, minute=0, second=0,
+                                                                               microsecond=0)
+    send_at.fill(local.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Schedule send").click()
+    expect(page.locator("#thread .message")).to_have_count(1)
+    expect(page.locator("#thread .message .message-status")).to_contain_text("Scheduled for")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()  # back to sending now
+    message = db.session.scalars(select(Message)).one()
+    db.session.remove()
+    assert message.body == "See you at the demo"
+    assert message.send_at == local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 # --- Let's Start ---------------------------------------------------------------------------------
@@ -244,6 +277,7 @@ def test_lets_start_shows_the_thread_and_a_pending_wait_for_reply(live_server, t
     expect(thread.nth(0).locator(".message-sender")).to_have_text("Workflow: Quote follow-up")
     expect(thread.nth(0).locator(".message-status")).to_have_text("Sent")
     wait_live(page)
+    wait_watching(page)
 
     from jobqueue import inbound
 

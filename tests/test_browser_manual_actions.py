@@ -15,7 +15,7 @@ from builder.extensions import db
 from builder.models import Call, ManualAction, Message
 from jobqueue import enroll
 from tests.browser_support import *  # noqa: F403 (fixtures)
-from tests.browser_support import LiveServer, login
+from tests.browser_support import LiveServer, login, wait_watching
 from tests.conftest import make_contact, make_workflow, run_jobs
 
 # The pages follow these events already (see test_actions_queued_by_a_workflow_appear_live);
@@ -237,6 +237,7 @@ def test_the_session_shows_an_opt_out_as_it_happens(live_server, team, browser):
     expect(agent.locator("body")).to_have_attribute("data-action-id", str(ids[0]))
     expect(agent.locator("#contact-dnd")).to_be_hidden()
     wait_live(agent)
+    wait_watching(agent)
 
     event_id, _ = inbound.accept(team["account"].id, {"MessageSid": "SM" + "3" * 32, "From": PEOPLE[0]["phone"],
                                                       "To": "+12025550123", "Body": "stop"})

@@ -3,9 +3,9 @@
 
 import { api, get, post } from "./api.js";
 import { h, pageConfig, setText, show } from "./dom.js";
-import { Thread, smsCounter } from "./conversation.js";
+import { Thread, setScheduling as showScheduling, smsCounter } from "./conversation.js";
 import { on } from "./live.js";
-import { localClock, safeZone, toLocalInput, wallTimeToIso, zoneLabel } from "./tz.js";
+import { localClock, safeZone, wallTimeToIso, zoneLabel } from "./tz.js";
 
 const config = pageConfig();
 const contactId = config.contact_id;
@@ -93,22 +93,12 @@ function onDnd(field, channel) {
 
 // --- composer ------------------------------------------------------------------------------
 
+const SCHEDULE_PARTS = {
+  box: "composer-schedule-box", cancel: "composer-schedule-cancel", send: "composer-send", schedule: "composer-schedule",
+};
+
 function setScheduling(on) {
-  show("composer-schedule-box", on);
-  show("composer-schedule-cancel", on);
-  show("composer-send", !on);
-  const button = document.getElementById("composer-schedule");
-  button.textContent = on ? "Schedule send" : "Schedule";
-  button.classList.toggle("primary", on);
-  if (on) {
-    const zone = safeZone(state.contact?.timezone);
-    const now = new Date();
-    sendAt.min = toLocalInput(zone, now);
-    if (!sendAt.value) sendAt.value = toLocalInput(zone, new Date(Math.ceil((now.getTime() + 3600000) / 900000) * 900000));
-    sendAt.focus();
-  } else {
-    sendAt.value = "";
-  }
+  showScheduling(SCHEDULE_PARTS, sendAt, on, safeZone(state.contact?.timezone));
 }
 
 async function send(scheduled) {

@@ -6,6 +6,7 @@
 import { get } from "./api.js";
 import { formatTime, h, parseTime, show } from "./dom.js";
 import { connect, on } from "./live.js";
+import { toLocalInput } from "./tz.js";
 
 export const STATUS_LABELS = {
   queued: "Queued", sending: "Sending", accepted: "Accepted", sent: "Sent", delivered: "Delivered",
@@ -60,16 +61,23 @@ export class Thread {
       if (contact.id === this.contactId) onContact?.(contact);
     });
     // Rooms do not survive a reconnect: follow the contact again, then catch up on what was missed.
-    on("connect", ({ reconnected }) => {
+    on("connect", async ({ reconnected }) => {
       if (!this.contactId) return;
-      this.watch(this.contactId);
+      await this.watch(this.contactId);
       if (reconnected) this.load();
     });
   }
 
-  // Events come only for contacts a page follows (the server checks who may see them).
+  // Events come only for contacts a page follows (the server checks who may see them). Resolves once
+  // the server has let the page in (body[data-watching-contact] says so), or after 2 s without an answer
+  // (live updates down: the page still shows what REST gives it).
   watch(contactId) {
-    this.socket.emit("contact.watch", { contact_id: contactId });
+    return new Promise((resolve) => {
+      this.socket.timeout(2000).emit("contact.watch", { contact_id: contactId }, (error, ack) => {
+        if (!error && ack?.ok && contactId === this.contactId) document.body.dataset.watchingContact = String(contactId);
+        resolve();
+      });
+    });
   }
 
   // Show this contact's thread: from `rows` if the caller has the latest ones (any order), else from the API.
@@ -77,7 +85,8 @@ export class Thread {
     if (this.contactId && this.contactId !== contactId) {
       this.socket.emit("contact.unwatch", { contact_id: this.contactId });
     }
-    if (contactId && contactId !== this.contactId) this.watch(contactId);
+    delete document.body.dataset.watchingContact;
+    const joined = contactId && contactId !== this.contactId ? this.watch(contactId) : null;
     this.contactId = contactId;
     this.seq += 1; // a load still on its way is for the previous contact
     this.rows = new Map();
@@ -87,6 +96,7 @@ export class Thread {
       this.render({ scroll: true });
       return;
     }
+    await joined; // read after joining: a message sent in between is in the read or in an event
     await this.load();
   }
 
@@ -155,4 +165,24 @@ function messageItem(row) {
       status ? " · " : null,
       status ? h("span", { class: `message-status${problem ? " is-problem" : ""}` }, status) : null,
       row.is_test ? h("span", { class: "message-test" }, " · test") : null));
+}
+
+// The SMS composer's "Schedule" mode, on the contact page and in Let's Start. `ids` names the parts
+// ({box, cancel, send, schedule}); `input` is the datetime-local field; `zone` the contact's time zone.
+export function setScheduling(ids, input, on, zone) {
+  show(ids.box, on);
+  show(ids.cancel, on);
+  show(ids.send, !on);
+  const button = document.getElementById(ids.schedule);
+  button.textContent = on ? "Schedule send" : "Schedule";
+  button.classList.toggle("primary", on);
+  if (on) {
+    const now = new Date();
+    input.min = toLocalInput(zone, now);
+    // Offer the first quarter hour at least an hour away.
+    if (!input.value) input.value = toLocalInput(zone, new Date(Math.ceil((now.getTime() + 3600000) / 900000) * 900000));
+    input.focus();
+  } else {
+    input.value = "";
+  }
 }

@@ -4,11 +4,11 @@
 // when the current action is deleted, reassigned or completed elsewhere.
 
 import { get, post } from "./api.js";
-import { Thread, smsCounter } from "./conversation.js";
+import { Thread, setScheduling as showScheduling, smsCounter } from "./conversation.js";
 import { TYPE_LABELS, formatTime, h, pageConfig, parseTime, setText, show } from "./dom.js";
 import { LIST_URL, queueFilters, readFilters, toSearch } from "./filters.js";
 import { connect, on } from "./live.js";
-import { formatInZone, localClock, safeZone, toLocalInput, wallTimeToIso, zoneLabel } from "./tz.js";
+import { formatInZone, localClock, safeZone, wallTimeToIso, zoneLabel } from "./tz.js";
 
 const config = pageConfig();
 const filters = readFilters();
@@ -213,22 +213,10 @@ function updateCounter() {
   setText("sms-counter", smsCounter(message.value));
 }
 
+const SCHEDULE_PARTS = { box: "schedule-box", cancel: "sms-schedule-cancel", send: "sms-send", schedule: "sms-schedule" };
+
 function setScheduling(on) {
-  show("schedule-box", on);
-  show("sms-schedule-cancel", on);
-  show("sms-send", !on);
-  const button = document.getElementById("sms-schedule");
-  button.textContent = on ? "Schedule send" : "Schedule";
-  button.classList.toggle("primary", on);
-  if (on) {
-    const zone = safeZone(state.contact?.timezone);
-    const now = new Date();
-    sendAt.min = toLocalInput(zone, now);
-    if (!sendAt.value) sendAt.value = toLocalInput(zone, new Date(Math.ceil((now.getTime() + 3600000) / 900000) * 900000));
-    sendAt.focus();
-  } else {
-    sendAt.value = "";
-  }
+  showScheduling(SCHEDULE_PARTS, sendAt, on, safeZone(state.contact?.timezone));
 }
 
 async function completeSms(scheduled) {
