@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine_throughput import claimed_redis  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, serving  # noqa: E402
 
 PASSWORD = "bench-password"
 VIEWPORT = {"width": 1440, "height": 900}
@@ -133,7 +133,6 @@ def serve(redis_url: str) -> Iterator[Any]:
     import uuid
 
     from app import create_app
-    from builder.extensions import db
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({
@@ -141,15 +140,8 @@ def serve(redis_url: str) -> Iterator[Any]:
             "SOCKETIO_MESSAGE_QUEUE": redis_url, "RQ_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
             "SECRET_KEY": "bench", "TESTING": True,
         })
-        with app.app_context():
-            db.create_all()
-            live = start_server(app)
-            try:
-                yield live
-            finally:
-                live.stop()
-                db.session.remove()
-                db.engine.dispose()
+        with serving(app) as live:
+            yield live
 
 
 def login(page: Page, url: str, email: str, then: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -77,6 +78,20 @@ def start_server(app) -> LiveServer:
     return LiveServer(app=app, url=f"http://127.0.0.1:{server.port}", server=server, thread=thread)
 
 
+@contextmanager
+def serving(app) -> Iterator[LiveServer]:
+    """The app's tables created and the app served, inside its app context; stopped and released after."""
+    with app.app_context():
+        db.create_all()
+        live = start_server(app)
+        try:
+            yield live
+        finally:
+            live.stop()
+            db.session.remove()
+            db.engine.dispose()
+
+
 def browser_app_config(database_url: str, redis_url: str) -> dict[str, Any]:
     return {
         **app_config(database_url, redis_url),
@@ -97,15 +112,8 @@ def live_server(tmp_path, redis_url) -> Iterator[LiveServer]:
     from jobqueue import runner
 
     runner._graphs.clear()
-    with app.app_context():
-        db.create_all()
-        live = start_server(app)
-        try:
-            yield live
-        finally:
-            live.stop()
-            db.session.remove()
-            db.engine.dispose()
+    with serving(app) as live:
+        yield live
     redis = Redis.from_url(redis_url)
     redis.flushdb()
     redis.set("flowdesk:test-run", RUN_ID, ex=6 * 3600)
