@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from builder import config, database, live
+from builder import config, database, input_limits, live, log_redaction
 from builder.extensions import api, csrf, db, login_manager, migrate, socketio
 
 
@@ -21,6 +21,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if database.is_sqlite(uri):
         config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_redaction.install(app)
+    input_limits.install(app)  # before any route is added: it replaces the int converter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.ROOT_DIR / "migrations"))
@@ -38,8 +40,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cli,
         contact_pages,
         pages,
+        security_headers,
         settings_pages,
         sockets,
+        unavailable,
         webhooks,
         workflow_hooks,
         workflow_pages,
@@ -57,5 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(workflow_hooks.bp)  # authenticated by the secret in the URL
     app.register_blueprint(workflow_hooks.bp)
     cli.register(app)
+    unavailable.register(app)  # Redis down before a commit: 503, not 500
+    security_headers.register(app)
     sockets.register(socketio)  # on every app: each init_app builds a new server without our handlers
     return app

@@ -224,7 +224,7 @@ def bench(args: argparse.Namespace) -> None:
     from builder.workflows import create_workflow
 
     with claimed_redis(args.redis, None) as redis_url, serve(redis_url) as live:
-        account = Account(name="Bench")
+        account = Account(name="Bench", quiet_hours_enabled=False)
         db.session.add(account)
         db.session.commit()
         manager = create_user("manager@bench.test", "manager", PASSWORD, "Morgan Manager", account)

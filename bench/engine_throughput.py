@@ -244,7 +244,7 @@ def seed(size: int):
     from builder.models import Account, Contact, User, utcnow
     from builder.workflows import create_workflow
 
-    account = Account(name="Bench")
+    account = Account(name="Bench", quiet_hours_enabled=False)
     db.session.add(account)
     db.session.flush()
     users = [User(account_id=account.id, email=f"agent{i}@bench.test", name=f"Agent {i}", role="agent")

@@ -32,7 +32,7 @@ def measure(kind: str, services: Services, workdir: Path, contacts: int, repeat:
 
     with app_on(kind, services, workdir) as app:
         with app.app_context():
-            account = Account(name="bench")
+            account = Account(name="bench", quiet_hours_enabled=False)
             db.session.add(account)
             db.session.commit()
             create_user("bench@flowdesk.test", "admin", "bench-password", account=account)

@@ -35,7 +35,7 @@ def seed(rows: int):
     from builder.models import Account, Contact, ManualAction, Workflow, utcnow
 
     rng = random.Random(7)
-    account = Account(name="bench")
+    account = Account(name="bench", quiet_hours_enabled=False)
     db.session.add(account)
     db.session.commit()
     manager = create_user("manager@bench.test", "manager", "bench-password", account=account)

@@ -259,7 +259,7 @@ def seed(env: dict[str, str], clients: int, contacts: int) -> dict[str, Any]:
 
     with app_with(env) as (_app, db):
         db.create_all()
-        account = Account(name="Bench")
+        account = Account(name="Bench", quiet_hours_enabled=False)
         db.session.add(account)
         db.session.commit()
         admin = create_user("admin@bench.test", "admin", PASSWORD, "Admin", account)

@@ -55,7 +55,7 @@ def seed(runs: int) -> int:
     from builder.workflows import create_workflow
 
     rng = random.Random(11)
-    account = Account(name="bench")
+    account = Account(name="bench", quiet_hours_enabled=False)
     db.session.add(account)
     db.session.commit()
     db.session.execute(Contact.__table__.insert(), [

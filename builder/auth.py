@@ -2,36 +2,103 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
-from functools import wraps
+from datetime import timedelta
+from functools import lru_cache, wraps
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
+from builder import throttle
 from builder.extensions import db, login_manager
-from builder.models import ApiToken, User
+from builder.models import ApiToken, User, UserSession, utcnow
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 
+SESSION_KEY = "login_session"  # the UserSession secret, in the signed session cookie
+LAST_SEEN_EVERY = timedelta(minutes=5)  # at most one last_seen_at write per session this often
+FORGET_IDLE_AFTER = timedelta(days=30)  # a user's logins unseen this long are pruned at their next login
+
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The session's user, only while its server-side UserSession row exists and the user is active."""
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    secret = session.get(SESSION_KEY)
+    row = db.session.get(UserSession, ApiToken.hash(secret)) if isinstance(secret, str) and secret else None
+    if row is None or row.user_id != user.id:
+        return None
+    now = utcnow()
+    # Only with nothing else pending: committing here must never commit a view's half-done work.
+    if now - row.last_seen_at > LAST_SEEN_EVERY and not (db.session.new or db.session.dirty or db.session.deleted):
+        row.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def start_session(user: User) -> None:
+    """Log the user in with a fresh server-side session (their stale ones pruned, and this browser's previous one)."""
+    previous = session.pop(SESSION_KEY, None)
+    if isinstance(previous, str) and previous:
+        db.session.execute(delete(UserSession).where(UserSession.id_hash == ApiToken.hash(previous)))
+    db.session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id, UserSession.last_seen_at < utcnow() - FORGET_IDLE_AFTER))
+    row, secret = UserSession.start(user)
+    db.session.add(row)
+    db.session.commit()
+    login_user(user)
+    session[SESSION_KEY] = secret
+
+
+def end_session() -> None:
+    """Log out: the row goes, so a copy of the cookie kept elsewhere stops working too."""
+    secret = session.pop(SESSION_KEY, None)
+    if isinstance(secret, str) and secret:
+        db.session.execute(delete(UserSession).where(UserSession.id_hash == ApiToken.hash(secret)))
+        db.session.commit()
+    logout_user()
+
+
+def end_all_sessions(user: User) -> None:
+    """End every browser session and delete every API token of the user (call on deactivation or a new password).
+
+    Does not commit: the caller commits it with the change that made it necessary.
+    Socket.IO connections authenticate with the same session or token, so the next connect is refused.
+    """
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Made once, with the same method as real hashes (User.set_password), for unknown emails to check against.
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def find_user(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None; raises throttle.TooManyAttempts.
+
+    Every path checks one password hash, so an unknown email takes as long as a wrong password.
+    """
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None or not user.active or not user.check_password(password):
+    attempt = throttle.begin(email, user.id if user is not None else None)
+    known = user is not None and bool(user.password_hash)
+    matches = check_password_hash(user.password_hash if known else _dummy_hash(), password)
+    if not known or not matches or not user.active:
         return None
+    attempt.succeeded()
     return user
 
 
@@ -90,19 +157,28 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = find_user(form.email.data, form.password.data)
+        try:
+            user = find_user(form.email.data, form.password.data)
+        except throttle.TooManyAttempts as exc:
+            flash(f"Too many failed attempts. Try again in {_minutes(exc.retry_after)}.", "error")
+            return render_template("login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         if user is not None:
-            login_user(user)
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
         flash("That email and password do not match an active user.", "error")
         status = 401
     return render_template("login.html", form=form), status
 
 
+def _minutes(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    end_session()
     return redirect(url_for("auth.login"))
 
 

@@ -1,11 +1,12 @@
-"""Flask CLI commands: worker, users create, demo."""
+"""Flask CLI commands: worker, users (create, deactivate, activate, set-password), demo."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from builder.auth import end_all_sessions
 from builder.extensions import db
 from builder.models import Account, Role, User
 from builder.phones import normalize_phone
@@ -64,6 +65,44 @@ def register(app: Flask) -> None:
             user.phone = e164
             db.session.commit()
         click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+    def find_by_email(email: str) -> User:
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"No user has the email {email}.")
+        return user
+
+    @users.command("deactivate")
+    @click.argument("email")
+    def users_deactivate(email: str) -> None:
+        """Deactivate a user: their browser sessions end and their API tokens are deleted at once."""
+        user = find_by_email(email)
+        user.active = False
+        end_all_sessions(user)
+        db.session.commit()
+        click.echo(f"Deactivated {user.email}; their sessions and API tokens are ended.")
+
+    @users.command("activate")
+    @click.argument("email")
+    def users_activate(email: str) -> None:
+        """Let a deactivated user log in again."""
+        user = find_by_email(email)
+        user.active = True
+        db.session.commit()
+        click.echo(f"Activated {user.email}.")
+
+    @users.command("set-password")
+    @click.argument("email")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def users_set_password(email: str, password: str) -> None:
+        """Set a user's password: their browser sessions end and their API tokens are deleted."""
+        user = find_by_email(email)
+        if len(password) < 8:
+            raise click.ClickException("Use a password of at least 8 characters.")
+        user.set_password(password)
+        end_all_sessions(user)
+        db.session.commit()
+        click.echo(f"Set the password of {user.email}; their sessions and API tokens are ended.")
 
     @app.cli.command("demo")
     def demo() -> None:

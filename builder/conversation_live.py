@@ -12,11 +12,15 @@ Events, payload = the thread row (as GET /api/contacts/<id>/messages lists it):
 And `contact.updated`, payload = the contact (as GET /api/contacts/<id> returns it),
 when the contact's details change: an edit, or a STOP / START reply turning SMS
 do-not-disturb on or off, so an open composer knows at once.
-They go to the contact's room (`contact:<id>`), which a page joins with
-`contact.watch` while it shows the thread; joining is allowed to those who may see
-the contact (its assignee, the account's admins and managers), so an agent never
-hears about another agent's contacts, and a busy account's SMS reach only the
-pages that show them. Call the publishers after the change commits;
+A page joins its viewer's room for the contact (`contact:<id>:user:<uid>`) with
+`contact.watch` while it shows the thread. Who hears an event is decided when it is
+published, from the database as it is then: the rooms of the contact's current
+assignee and of the account's active admins and managers. Room membership is never
+trusted for access, so a reassignment (from a request or a worker), a role change
+or a deactivation takes effect on the very next event, in every process, with no
+rooms to tidy up; the former assignee's open page simply hears nothing more. A
+busy account's SMS reach only the pages that show them. Call the publishers after
+the change commits;
 like builder.live, publishing is best effort and never raises into the caller
 (pages refetch over REST when they reconnect).
 """
@@ -31,8 +35,10 @@ from marshmallow import Schema, fields
 from sqlalchemy import ColumnElement, Select, inspect, select
 
 from builder import live
+from builder.api.timestamps import DateTime
 from builder.extensions import db
 from builder.models import Contact, Message, User, Workflow
+from builder.reports import active_ids, staff_ids
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +64,10 @@ class ThreadMessageSchema(Schema):
     error_code = fields.String(allow_none=True, metadata={"description": "why it failed: the provider's code, "
                                                                          "or dnd when the contact opted out"})
     error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    send_at = fields.DateTime(allow_none=True, metadata={"description": "scheduled for this time"})
-    sent_at = fields.DateTime(allow_none=True)
-    status_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    send_at = DateTime(allow_none=True, metadata={"description": "scheduled for this time"})
+    sent_at = DateTime(allow_none=True)
+    status_at = DateTime(allow_none=True)
     sent_by = fields.Nested(NamedRefSchema, allow_none=True, metadata={"description": "the person who sent it"})
     workflow = fields.Nested(NamedRefSchema, allow_none=True, metadata={"description": "the workflow that sent it"})
     sent_by_id = fields.Integer(allow_none=True)
@@ -102,10 +108,31 @@ def thread_rows(query: Select) -> list[dict[str, Any]]:
 
 # --- publishing ---------------------------------------------------------------
 
-def contact_room(contact_id: int) -> str:
-    """Pages showing a contact's thread join this room (`contact.watch`, checked in builder.sockets): a busy
-    account's messages reach only the people looking at them, not every manager's open page."""
-    return f"contact:{contact_id}"
+def viewer_room(contact_id: int, user_id: int) -> str:
+    """One person's pages showing one contact (`contact.watch`, checked in builder.sockets)."""
+    return f"contact:{contact_id}:user:{user_id}"
+
+
+def audience(contacts: Iterable[tuple[int, int, int | None]]) -> dict[int, list[str]]:
+    """(contact id, account id, assignee id) -> the rooms that may hear about each contact right now.
+
+    Read at publish time rather than kept in room membership: the rooms of the current assignee and of the
+    account's active admins and managers. A deactivated assignee hears nothing.
+    """
+    contacts = list(contacts)
+    staff = staff_ids(account_id for _, account_id, _ in contacts)
+    assignees: dict[int, set[int]] = {}
+    for _, account_id, assignee in contacts:
+        if assignee is not None:
+            assignees.setdefault(account_id, set()).add(assignee)
+    active = {account_id: active_ids(account_id, ids) for account_id, ids in assignees.items()}
+    rooms: dict[int, list[str]] = {}
+    for contact_id, account_id, assignee in contacts:
+        people = list(staff[account_id])
+        if assignee is not None and assignee in active.get(account_id, ()) and assignee not in people:
+            people.append(assignee)
+        rooms[contact_id] = [viewer_room(contact_id, user_id) for user_id in people]
+    return rooms
 
 
 def publish(messages: Iterable[int | Message], event: str) -> None:
@@ -132,11 +159,11 @@ def _id(message: int | Message) -> int:
 
 def _messages(condition: ColumnElement[bool], event: str) -> list[live.Emit]:
     query = thread_query(condition).order_by(Message.id)
-    out: list[live.Emit] = []
-    for message, name, email, workflow, _assignee in db.session.execute(query):
-        out.append((f"message.{event}", _SCHEMA.dump(_row(message, name, email, workflow)),
-                    contact_room(message.contact_id)))
-    return out
+    rows = [(message, _row(message, name, email, workflow), assignee)
+            for message, name, email, workflow, assignee in db.session.execute(query)]
+    rooms = audience({(m.contact_id, m.account_id, assignee) for m, _, assignee in rows})
+    return [(f"message.{event}", _SCHEMA.dump(row), rooms[m.contact_id]) for m, row, _ in rows
+            if rooms[m.contact_id]]
 
 
 def publish_contacts(contact_ids: Iterable[int]) -> None:
@@ -153,5 +180,6 @@ def _contact_messages(ids: list[int]) -> list[live.Emit]:
     contacts = db.session.scalars(
         select(Contact).where(Contact.id.in_(ids), Contact.deleted_at.is_(None)).order_by(Contact.id)
         .execution_options(populate_existing=True)
-    )
-    return [(CONTACT_EVENT, schema.dump(contact), contact_room(contact.id)) for contact in contacts]
+    ).all()
+    rooms = audience((c.id, c.account_id, c.assigned_user_id) for c in contacts)
+    return [(CONTACT_EVENT, schema.dump(contact), rooms[contact.id]) for contact in contacts if rooms[contact.id]]

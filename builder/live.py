@@ -1,14 +1,17 @@
 """Live events: manual-action changes and pending counts, pushed over Socket.IO.
 
-Rooms: every connection joins `user:<id>`; admins and managers also join
-`account:<id>:all` (see builder.sockets). An agent therefore hears only about
-actions assigned to them, a manager about every action of the account.
+Rooms: every connection joins `user:<id>` (see builder.sockets). Who hears an
+event is decided when it is published, from the database as it is then: the
+action's assignee and the account's active admins and managers, each in their own
+room. An agent therefore hears only about actions assigned to them, a manager
+about every action of the account, and a role change or a deactivation takes
+effect on the next event, whichever process publishes it.
 
 Events (payloads as in the REST API):
 - `manual_action.created` / `.updated` / `.deleted`: one list row
   (builder.api.manual_actions.ManualActionSchema).
 - `manual_actions.counts`: {pending_total, pending_calls, pending_sms} as the
-  receiver sees them, plus `by_assignee` in the account room (the dashboard's shape).
+  receiver sees them, plus `by_assignee` for admins and managers (the dashboard's shape).
 
 Emits go through the Redis message queue whenever one is configured, from web
 and worker processes alike, with a write-only emitter ("Emitting from an
@@ -36,7 +39,7 @@ from sqlalchemy.orm import joinedload
 
 from builder.extensions import db, socketio
 from builder.models import ManualAction, User
-from builder.reports import account_counts, manual_action_counts
+from builder.reports import account_counts, active_ids, manual_action_counts, staff_ids
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +50,6 @@ COUNTS_EVENT = "manual_actions.counts"
 Emit = tuple[str, Any, str | list[str]]
 
 _emitters: dict[tuple[int, str], SocketIO] = {}
-
-
-def account_room(account_id: int) -> str:
-    return f"account:{account_id}:all"
 
 
 def user_room(user_id: int) -> str:
@@ -89,7 +88,8 @@ def _emitter() -> SocketIO:
 def _emit(messages: list[Emit]) -> None:
     emitter = _emitter()
     for event, data, to in messages:
-        emitter.emit(event, data, to=to, namespace="/")
+        if to:  # an empty list of rooms would mean everyone
+            emitter.emit(event, data, to=to, namespace="/")
 
 
 def publish_action(action: ManualAction, event: str, previous_assignee_id: int | None = None) -> None:
@@ -109,9 +109,15 @@ def publish_actions(
     actions: Iterable[ManualAction], event: str, *, previous_assignees: dict[int, int | None] | None = None
 ) -> None:
     """publish_action for many actions at once: one query for the rows, one counts refresh per account."""
+    publish_action_ids([_id(a) for a in actions], event, previous_assignees=previous_assignees)
+
+
+def publish_action_ids(
+    ids: list[int], event: str, *, previous_assignees: dict[int, int | None] | None = None
+) -> None:
+    """publish_actions, given the actions' ids."""
     if event not in EVENTS:
         raise ValueError(f"event must be one of {EVENTS}, not {event!r}")
-    ids = [_id(a) for a in actions]
     if not ids:
         return
     # Rows first, counts after, each from its own short read: the row is what lists wait for, and the
@@ -124,10 +130,8 @@ def publish_actions(
 
 
 def publish_counts(account_id: int, user_ids: Iterable[int | None] = ()) -> None:
-    """Send `manual_actions.counts`: the manager view to the account room, each agent's own to their room.
-
-    Admins and managers among `user_ids` are skipped: the account room already gives them their view.
-    """
+    """Send `manual_actions.counts`: the manager view to the account's admins and managers, each agent's own
+    to them (admins and managers among `user_ids` already get the manager view)."""
     publish_safely(lambda: _counts_messages(account_id, set(user_ids)))
 
 
@@ -150,11 +154,16 @@ def _row_messages(
         .execution_options(populate_existing=True)
     ).unique().all()
     schema = ManualActionSchema()
+    staff = staff_ids(action.account_id for action in rows)
+    people = {account_id: active_ids(account_id, [a.assignee_id for a in rows if a.account_id == account_id]
+                                     + [previous_assignees.get(a.id) for a in rows if a.account_id == account_id])
+              for account_id in staff}
     messages: list[Emit] = []
     for action in rows:
         data = schema.dump(action)
-        rooms = [account_room(action.account_id)]
-        if action.assignee_id is not None:
+        managers = staff[action.account_id]
+        rooms = [user_room(user_id) for user_id in managers]
+        if action.assignee_id in people[action.account_id] and action.assignee_id not in managers:
             rooms.append(user_room(action.assignee_id))
         messages.append((f"manual_action.{event}", data, rooms))  # a list of rooms reaches each client once
         users = affected.setdefault(action.account_id, set())
@@ -162,21 +171,18 @@ def _row_messages(
         previous = previous_assignees.get(action.id)
         if previous is not None and previous != action.assignee_id:
             users.add(previous)
-            if _is_agent(previous):  # a manager still sees it in the account room's list
+            # A manager still sees it in their list; an agent's queue lost it.
+            if previous in people[action.account_id] and previous not in managers:
                 messages.append(("manual_action.deleted", data, user_room(previous)))
     return messages
 
 
-def _is_agent(user_id: int) -> bool:
-    user = db.session.get(User, user_id)
-    return user is not None and not user.can_see_all
-
-
 def _counts_messages(account_id: int, user_ids: set[int | None]) -> list[Emit]:
-    messages: list[Emit] = [(COUNTS_EVENT, account_counts(account_id), account_room(account_id))]
-    for user_id in sorted(u for u in user_ids if u is not None):
+    managers = staff_ids([account_id])[account_id]
+    messages: list[Emit] = [(COUNTS_EVENT, account_counts(account_id), [user_room(u) for u in managers])]
+    for user_id in sorted(active_ids(account_id, user_ids) - set(managers)):
         user = db.session.get(User, user_id)
-        if user is not None and user.account_id == account_id and not user.can_see_all:
+        if user is not None and not user.can_see_all:
             messages.append((COUNTS_EVENT, manual_action_counts(user), user_room(user_id)))
     return messages
 

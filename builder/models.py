@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -28,9 +28,36 @@ class Role(enum.StrEnum):
 
 class Account(db.Model):
     __tablename__ = "accounts"
+    # Twilio's default opt-out and opt-in words (since May 2025); an account may replace either list.
+    DEFAULT_OPT_OUT = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT")
+    DEFAULT_OPT_IN = ("START", "YES", "UNSTOP")
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # SMS compliance: null keyword lists mean the defaults above, so accounts follow them as they change.
+    opt_out_keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    opt_in_keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    # Quiet hours: automated SMS go out only between start and end (HH:MM, the contact's local time;
+    # an end before the start runs overnight). 08:00-21:00 is what US telemarketing rules allow.
+    quiet_hours_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    quiet_hours_start: Mapped[str] = mapped_column(String(5), default="08:00", server_default="08:00")
+    quiet_hours_end: Mapped[str] = mapped_column(String(5), default="21:00", server_default="21:00")
+
+    @property
+    def opt_out_words(self) -> tuple[str, ...]:
+        return tuple(self.opt_out_keywords) if self.opt_out_keywords is not None else self.DEFAULT_OPT_OUT
+
+    @property
+    def opt_in_words(self) -> tuple[str, ...]:
+        return tuple(self.opt_in_keywords) if self.opt_in_keywords is not None else self.DEFAULT_OPT_IN
+
+    @property
+    def quiet_hours(self) -> dict[str, str] | None:
+        """The hours the account may text and call in, as the engine takes them; None when switched off."""
+        if not self.quiet_hours_enabled:
+            return None
+        return {"start": self.quiet_hours_start, "end": self.quiet_hours_end}
 
 
 class User(UserMixin, db.Model):
@@ -79,6 +106,24 @@ class ApiToken(db.Model):
     def issue(cls, user: User) -> tuple[ApiToken, str]:
         secret = secrets.token_urlsafe(32)
         return cls(user_id=user.id, token_hash=cls.hash(secret)), secret
+
+
+class UserSession(db.Model):
+    """A browser login: its id lives in the signed Flask session, so deleting the row ends it server-side.
+
+    Only a SHA-256 of the id is stored, like API tokens: a leaked table row opens nothing.
+    """
+
+    __tablename__ = "user_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def start(cls, user: User) -> tuple[UserSession, str]:
+        secret = secrets.token_urlsafe(32)
+        return cls(id_hash=ApiToken.hash(secret), user_id=user.id), secret
 
 
 class Contact(db.Model):

@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
 from builder.extensions import db
-from builder.models import Enrollment, ManualAction, User, Workflow
+from builder.models import Contact, Enrollment, ManualAction, Role, User, Workflow
+
+STAFF_ROLES = (Role.ADMIN.value, Role.MANAGER.value)
+
+
+def can_see_contact(user: User, contact: Contact | None) -> bool:
+    """Agents see a contact only while it is assigned to them; admins and managers every contact of their
+    account. A deleted contact is seen by nobody, as in the contacts API."""
+    return (contact is not None and contact.deleted_at is None and contact.account_id == user.account_id
+            and (user.can_see_all or contact.assigned_user_id == user.id))
+
+
+def staff_ids(account_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The active admins and managers of each account, as the database has them now.
+
+    Live events addressed to "everyone who sees the whole account" go to these people's own rooms, so a role
+    change or a deactivation takes effect on the next event, whichever process publishes it."""
+    ids = sorted(set(account_ids))
+    staff: dict[int, list[int]] = {account_id: [] for account_id in ids}
+    if ids:
+        for user_id, account_id in db.session.execute(
+                select(User.id, User.account_id)
+                .where(User.account_id.in_(ids), User.active.is_(True), User.role.in_(STAFF_ROLES))
+                .order_by(User.id)):
+            staff[account_id].append(user_id)
+    return staff
+
+
+def active_ids(account_id: int, user_ids: Iterable[int | None]) -> set[int]:
+    """Those of `user_ids` who are active users of the account now."""
+    ids = {u for u in user_ids if u is not None}
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(User.id).where(User.id.in_(ids), User.account_id == account_id,
+                                                        User.active.is_(True))))
 
 
 def account_actions(account_id: int) -> Select:

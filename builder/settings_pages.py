@@ -1,5 +1,6 @@
-"""Settings pages (admins): Settings > Twilio. A thin shell; static/js/settings_twilio.js
-reads and saves the settings over /api/settings/twilio."""
+"""Settings pages (admins): Settings > Twilio and Settings > Messaging. Thin shells:
+static/js/settings_twilio.js and settings_messaging.js read and save the settings over
+/api/settings/twilio and /api/settings/messaging."""
 
 from __future__ import annotations
 
@@ -26,3 +27,11 @@ def twilio():
         inbound_url=_webhook_url("/sms"),
         public_url_set=bool(current_app.config.get("PUBLIC_URL")),
     )
+
+
+@bp.get("/settings/messaging")
+@login_required
+def messaging():
+    if current_user.role != "admin":
+        return render_template("error.html", message="Only admins can see and change the messaging settings."), 403
+    return render_template("settings_messaging.html")

@@ -4,22 +4,28 @@ Browsers connect with their login session (Flask-Login); API clients pass
 `auth={"token": "<API token>"}`. Anything else is refused. Engine.IO's default
 same-origin check keeps other sites from riding a browser's session cookie.
 
-A connection joins `user:<id>`, and for admins and managers `account:<id>:all`.
-Roles are read when connecting; a changed role or a revoked token takes effect
-on the next connection, while a deactivated user is dropped at their next sync.
+A connection joins `user:<id>`. Events are addressed when they are published to
+the rooms of the people who may see them then (builder.live,
+builder.conversation_live), so a changed role or a deactivation takes effect on the
+next event; a deactivated user's connection is also dropped at their next sync or
+watch. A revoked token takes effect on the next connection.
 
 `manual_actions.sync` answers (as the ack) the caller's current counts, in the
 shape of `manual_actions.counts`: clients call it after every (re)connect to
 catch up on what they missed while away.
 
-`workflow.watch` {"workflow_id"} joins the builder's room for one workflow
-(events: builder.workflow_live); only admins and managers of its account may,
-checked afresh on every call. The ack is {"ok": true} or {"ok": false, "error":
+`workflow.watch` {"workflow_id"} joins the caller's builder room for one workflow
+(events: builder.workflow_live, addressed at publish time to the account's admins
+and managers); only admins and managers of its account may, checked afresh on
+every call. The ack is {"ok": true} or {"ok": false, "error":
 {"code", "message"}}. `workflow.unwatch` leaves it.
 
-`contact.watch` {"contact_id"} joins one contact's conversation room (events:
-builder.conversation_live), for the contact's assignee and the account's admins
-and managers; same acks. `contact.unwatch` leaves it. Pages watch again after a
+`contact.watch` {"contact_id"} joins the caller's own room for one contact
+(`contact:<id>:user:<uid>`; events: builder.conversation_live), if they may see the
+contact now (its assignee, the account's admins and managers); same acks.
+`contact.unwatch` leaves it. Joining is only a subscription: each event goes to the
+rooms of those who may see the contact when it is published, so a page left open
+after its contact was reassigned hears nothing more. Pages watch again after a
 reconnect, as rooms do not survive one.
 """
 
@@ -37,7 +43,7 @@ from builder.api.workflow_common import account_workflows
 from builder.auth import user_from_token
 from builder.extensions import db
 from builder.models import Contact, User, Workflow
-from builder.reports import counts_for
+from builder.reports import can_see_contact, counts_for
 
 SESSION_KEY = "live_user_id"  # in the connection's own copy of the session, never the browser's cookie
 
@@ -68,8 +74,6 @@ def on_connect(auth: Any = None) -> None:
         raise ConnectionRefusedError("unauthorized: log in or pass auth={'token': '<API token>'}")
     session[SESSION_KEY] = user.id
     join_room(live.user_room(user.id))
-    if user.can_see_all:
-        join_room(live.account_room(user.account_id))
 
 
 def _connected_user() -> User | None:
@@ -104,14 +108,15 @@ def on_watch_workflow(data: Any = None) -> dict[str, Any]:
              if 0 < workflow_id <= MAX_ID else None)
     if found is None:
         return _refusal("not_found", f"Workflow {workflow_id} not found.")
-    join_room(workflow_live.room(workflow_id))
+    join_room(workflow_live.room(workflow_id, user.id))
     return {"ok": True}
 
 
 def on_unwatch_workflow(data: Any = None) -> dict[str, Any]:
     workflow_id = data.get("workflow_id") if isinstance(data, dict) else None
-    if isinstance(workflow_id, int) and not isinstance(workflow_id, bool):
-        leave_room(workflow_live.room(workflow_id))
+    user_id = session.get(SESSION_KEY)
+    if isinstance(workflow_id, int) and not isinstance(workflow_id, bool) and user_id is not None:
+        leave_room(workflow_live.room(workflow_id, user_id))
     return {"ok": True}
 
 
@@ -129,15 +134,15 @@ def on_watch_contact(data: Any = None) -> dict[str, Any]:
     if contact_id is None:
         return _refusal("bad_request", "Send {\"contact_id\": <id>}.")
     contact = db.session.get(Contact, contact_id) if 0 < contact_id <= MAX_ID else None
-    if contact is None or contact.account_id != user.account_id or not (
-            user.can_see_all or contact.assigned_user_id == user.id):
+    if not can_see_contact(user, contact):
         return _refusal("not_found", f"Contact {contact_id} not found.")
-    join_room(conversation_live.contact_room(contact_id))
+    join_room(conversation_live.viewer_room(contact_id, user.id))
     return {"ok": True}
 
 
 def on_unwatch_contact(data: Any = None) -> dict[str, Any]:
     contact_id = _contact_id(data)
-    if contact_id is not None:
-        leave_room(conversation_live.contact_room(contact_id))
+    user_id = session.get(SESSION_KEY)
+    if contact_id is not None and user_id is not None:
+        leave_room(conversation_live.viewer_room(contact_id, user_id))
     return {"ok": True}

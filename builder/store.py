@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from builder import action_handover
 from builder.models import (
+    Account,
     Contact,
     ContactTag,
     Enrollment,
@@ -51,11 +53,14 @@ class AfterCommit:
     removed_actions: list[ManualAction] = field(default_factory=list)  # left the queue with their run
     started: list[int] = field(default_factory=list)  # new active runs (e.g. from triggers)
     contacts: list[int] = field(default_factory=list)  # contacts whose details changed, for open pages
+    # Queued actions that followed their contact to a new assignee: {action id: former assignee}.
+    handed_over: dict[int, int | None] = field(default_factory=dict)
 
     def extend(self, other: AfterCommit) -> None:
         for name in ("wakeups", "resumes", "messages", "manual_actions", "logged", "removed_actions", "started",
                      "contacts"):
             getattr(self, name).extend(getattr(other, name))
+        self.handed_over.update(other.handed_over)
 
 
 class SqlStore:
@@ -66,6 +71,7 @@ class SqlStore:
         self._log_rows: list[dict[str, Any]] = []
         self._note_rows: list[dict[str, Any]] = []
         self._active_users: dict[tuple[int, ...], list[int]] = {}
+        self._quiet_hours: tuple[dict[str, str] | None] | None = None  # read once per pass
         self.after_commit = AfterCommit()
 
     # --- contact effects ---
@@ -90,6 +96,8 @@ class SqlStore:
             contact.custom_fields = {**(contact.custom_fields or {}), name.removeprefix("custom."): value}
 
     def assign(self, contact: Contact, user_id: int | None) -> None:
+        self.after_commit.handed_over.update(
+            action_handover.follow_contact(self.session, contact.id, contact.assigned_user_id, user_id))
         contact.assigned_user_id = user_id
 
     def active_user_ids(self, user_ids: list[int]) -> list[int]:
@@ -135,6 +143,12 @@ class SqlStore:
         self.session.flush()
         self.after_commit.manual_actions.append(action)
         return action.id
+
+    def quiet_hours(self) -> dict[str, str] | None:
+        if self._quiet_hours is None:
+            account = self.session.get(Account, self.account_id)
+            self._quiet_hours = (account.quiet_hours if account is not None else None,)
+        return self._quiet_hours[0]
 
     # --- log ---
     def log_step(self, row: dict[str, Any]) -> None:

@@ -6,6 +6,11 @@ The workflow's trigger config maps fields of the posted JSON (dotted paths reach
 into nested objects) to contact fields: first_name, last_name, email, phone,
 timezone or custom.<name>. The contact is found by phone, then email, in the
 workflow's account, or created (which also fires "contact created" triggers).
+
+Mapped values pass the same field validation as the contacts API (builder.api.contacts):
+a value the API would refuse is a 422 naming the posted JSON field, and nothing is saved.
+The body is capped at MAX_BODY bytes as read, whatever Content-Length says (or does not:
+a chunked body has none).
 """
 
 from __future__ import annotations
@@ -16,18 +21,22 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from marshmallow import ValidationError
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from builder import triggers
+from builder.api.contacts import ContactFields, Scalar
 from builder.extensions import db
+from builder.input_limits import JsonTooDeep, loads_json
 from builder.models import Contact, Workflow
-from builder.phones import normalize_phone
 from engine.triggers import CONTACT_CREATED, INBOUND_WEBHOOK, Event
 
 bp = Blueprint("workflow_hooks", __name__, url_prefix="/hooks/workflows")
 
 MAX_BODY = 64 * 1024
-CONTACT_FIELDS = {"first_name": 100, "last_name": 100, "email": 254, "phone": 40, "timezone": 64}
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "timezone")
+CUSTOM_NAME_MAX = 100
 
 
 def hook_secret(workflow_id: int) -> str:
@@ -67,27 +76,64 @@ def mapped_values(payload: dict[str, Any], field_map: dict[str, str]) -> tuple[d
         value = _lookup(payload, source)
         if value is None or value == "":
             continue
-        if target.startswith("custom."):
-            if isinstance(value, (dict, list)):
-                errors[source] = ["Custom fields take text, numbers or true/false."]
-            else:
-                values[target] = value
+        try:
+            clean = _validated(target, value)
+        except ValidationError as exc:
+            messages = exc.messages
+            errors[source] = list(messages.get(target, messages) if isinstance(messages, dict) else messages)
             continue
-        if target not in CONTACT_FIELDS:
-            errors[source] = [f"{target!r} is not a contact field."]
-            continue
-        text = str(value).strip()
-        if len(text) > CONTACT_FIELDS[target]:
-            errors[source] = [f"Longer than {CONTACT_FIELDS[target]} characters."]
-            continue
-        if target == "phone":
-            try:
-                text = normalize_phone(text, current_app.config["DEFAULT_PHONE_REGION"])
-            except ValueError as exc:
-                errors[source] = [str(exc)]
-                continue
-        values[target] = text
+        if clean is not None and clean != "":  # only blanks: as if the field were not sent
+            values[target] = clean
     return values, errors
+
+
+def _validated(target: str, value: Any) -> Any:
+    """The value as the contacts API would store it in `target`, or ValidationError."""
+    if target.startswith("custom."):
+        name = target.removeprefix("custom.")
+        if not name or len(name) > CUSTOM_NAME_MAX:
+            raise ValidationError(f"A custom field name is 1 to {CUSTOM_NAME_MAX} characters.")
+        return Scalar().deserialize(value)
+    if target not in CONTACT_FIELDS:
+        raise ValidationError(f"{target!r} is not a contact field.")
+    if isinstance(value, bool | int | float):
+        value = str(value)  # a phone number posted as a JSON number, say
+    # The API's own schema, one field at a time so that each error names its source field.
+    return ContactFields(only=(target,)).load({target: value})[target]
+
+
+def _read_at_most(limit: int) -> bytes:
+    """Up to `limit` bytes of the body: one read() may return less than asked (a chunked body)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = request.stream.read(limit - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _read_payload() -> tuple[Any, tuple[int, str, str] | None]:
+    """The posted JSON, reading at most MAX_BODY + 1 bytes; or (status, code, message) for an error."""
+    too_large = (413, "too_large", f"Send at most {MAX_BODY // 1024} KB.")
+    if (request.content_length or 0) > MAX_BODY:
+        return None, too_large
+    if not request.is_json:
+        return None, (400, "bad_request", "Send a JSON object (Content-Type: application/json).")
+    try:
+        raw = _read_at_most(MAX_BODY + 1)
+    except RequestEntityTooLarge:  # past the app's MAX_CONTENT_LENGTH, if set below MAX_BODY
+        return None, too_large
+    if len(raw) > MAX_BODY:
+        return None, too_large
+    try:
+        return loads_json(raw), None
+    except JsonTooDeep as exc:
+        return None, (400, "bad_request", exc.description)
+    except ValueError:
+        return None, (400, "bad_request", "The request body is not valid JSON.")
 
 
 @bp.post("/<int:workflow_id>/<secret>")
@@ -101,9 +147,9 @@ def receive(workflow_id: int, secret: str):
     trigger = (graph or {}).get("trigger") or {}
     if trigger.get("type") != INBOUND_WEBHOOK:
         return _error(409, "conflict", "This workflow is not published with an inbound webhook trigger.")
-    if (request.content_length or 0) > MAX_BODY:
-        return _error(413, "too_large", f"Send at most {MAX_BODY // 1024} KB.")
-    payload = request.get_json(silent=True)
+    payload, problem = _read_payload()
+    if problem is not None:
+        return _error(*problem)
     if not isinstance(payload, dict):
         return _error(400, "bad_request", "Send a JSON object.")
 

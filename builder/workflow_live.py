@@ -1,5 +1,6 @@
-"""Live events for the builder page, in room `workflow:<id>` (joined with `workflow.watch`, see
-builder.sockets; admins and managers of the workflow's account only).
+"""Live events for the builder page, in rooms `workflow:<id>:user:<uid>` (joined with `workflow.watch`,
+see builder.sockets). Each event is addressed when it is published to the workflow account's admins and
+managers as the database has them then, so a demoted or deactivated user's open builder hears nothing more.
 
 - `workflow.execution`: one execution-log row of a test run, shaped as GET /executions rows, as soon
   as the pass that wrote it commits: the canvas lights the steps up as the test run goes.
@@ -24,7 +25,8 @@ from sqlalchemy import select
 
 from builder import live
 from builder.extensions import db
-from builder.models import ExecutionLog, WorkflowVersion, utcnow
+from builder.models import ExecutionLog, Workflow, WorkflowVersion, utcnow
+from builder.reports import staff_ids
 from builder.store import LoggedStep
 from builder.workflow_stats import step_stats
 from jobqueue.connection import get_redis
@@ -40,8 +42,18 @@ STATS_JOB = "builder.workflow_live.publish_stats_job"
 PENDING_TTL_MS = 10_000
 
 
-def room(workflow_id: int) -> str:
-    return f"workflow:{workflow_id}"
+def room(workflow_id: int, user_id: int) -> str:
+    """One person's builder pages for one workflow."""
+    return f"workflow:{workflow_id}:user:{user_id}"
+
+
+def _audience(workflow_ids: set[int]) -> dict[int, list[str]]:
+    """Workflow id -> the rooms of its account's active admins and managers, read now."""
+    accounts = {workflow_id: account_id for workflow_id, account_id in db.session.execute(
+        select(Workflow.id, Workflow.account_id).where(Workflow.id.in_(workflow_ids)))}
+    staff = staff_ids(accounts.values())
+    return {workflow_id: [room(workflow_id, user_id) for user_id in staff[account_id]]
+            for workflow_id, account_id in accounts.items()}
 
 
 def publish_logged(logged: Iterable[LoggedStep]) -> None:
@@ -108,7 +120,8 @@ def _execution_messages(keys: list[str]) -> list[live.Emit]:
         select(ExecutionLog).where(ExecutionLog.idempotency_key.in_(keys)).order_by(ExecutionLog.id)
     ).all()
     schema = ExecutionSchema()
-    return [(EXECUTION_EVENT, schema.dump(row), room(row.workflow_id)) for row in rows]
+    rooms = _audience({row.workflow_id for row in rows})
+    return [(EXECUTION_EVENT, schema.dump(row), rooms.get(row.workflow_id, [])) for row in rows]
 
 
 def _stats_messages(workflow_id: int) -> list[live.Emit]:
@@ -117,7 +130,7 @@ def _stats_messages(workflow_id: int) -> list[live.Emit]:
     if latest is None:
         return []  # the workflow is gone
     stats = step_stats(workflow_id, latest.get("steps") or {})
-    return [(STATS_EVENT, {"workflow_id": workflow_id, **stats}, room(workflow_id))]
+    return [(STATS_EVENT, {"workflow_id": workflow_id, **stats}, _audience({workflow_id}).get(workflow_id, []))]
 
 
 def _remove_finished(workflow_ids: set[int]) -> None:

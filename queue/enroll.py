@@ -52,7 +52,9 @@ def create_request(
     )
     db.session.add(bulk)
     db.session.commit()
-    schedule_batches(bulk, range(bulk.batch_count))
+    # The request is committed: with Redis away it still stands, and the reconciler runs its batches.
+    with effects.deferrable(f"the {bulk.batch_count} batch job(s) of enroll request {bulk.id}"):
+        schedule_batches(bulk, range(bulk.batch_count))
     # Reading the committed row again opened a transaction; end it now, since on
     # SQLite it would hold the write lock for as long as the caller goes on.
     db.session.commit()

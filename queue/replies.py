@@ -3,9 +3,10 @@
 All of it runs in the transaction that records the message (see jobqueue.inbound),
 so a reply is acted on exactly once or, if the job dies, not at all and again.
 
-- Keywords, when the whole message is one (any case, punctuation ignored): STOP,
-  STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT turn SMS do-not-disturb on; START and
-  UNSTOP turn it off; HELP and INFO get an automatic reply.
+- Keywords, when the whole message is one (any case, punctuation ignored): the
+  account's opt-out words (by default Twilio's: STOP, STOPALL, UNSUBSCRIBE, CANCEL,
+  END, QUIT, REVOKE, OPTOUT) turn SMS do-not-disturb on; its opt-in words (START,
+  YES, UNSTOP) turn it off; HELP and INFO get an automatic reply.
 - Every run of the contact waiting at a Wait for Customer Reply step takes its
   Replied exit, whatever message went out last, automated or manual.
 - Runs of workflows set to "stop on response" end; their queued manual actions
@@ -33,8 +34,6 @@ from jobqueue.runner import graphs_for, rotation_counter
 
 log = logging.getLogger(__name__)
 
-OPT_OUT = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
-OPT_IN = frozenset({"start", "unstop"})
 HELP = frozenset({"help", "info"})
 OPEN = ("active", "waiting", "parked")
 
@@ -46,18 +45,26 @@ def keyword(body: str) -> str | None:
 
 
 def help_text(account: Account) -> str:
-    return f"{account.name}: reply STOP to unsubscribe, START to subscribe again. Msg & data rates may apply."
+    stop, start = account.opt_out_words[0], account.opt_in_words[0] if account.opt_in_words else None
+    again = f", {start} to subscribe again" if start else ""
+    return f"{account.name}: reply {stop} to unsubscribe{again}. Msg & data rates may apply."
+
+
+def _words(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w.casefold() for w in words)  # folded as keyword() folds the message
 
 
 @reaction
 def react(sms: InboundSms, after: AfterCommit) -> None:
     contact = db.session.get(Contact, sms.contact_id)
+    account = db.session.get(Account, sms.account_id)
+    opt_out, opt_in = _words(account.opt_out_words), _words(account.opt_in_words)
     word = keyword(sms.body)
-    if word in OPT_OUT:
+    if word in opt_out:
         contact.dnd_sms, contact.updated_at = True, utcnow()
         after.contacts.append(contact.id)
         log.info("contact %s texted %s: SMS do-not-disturb on; later sends are refused", contact.id, word.upper())
-    elif word in OPT_IN:
+    elif word in opt_in:
         contact.dnd_sms, contact.updated_at = False, utcnow()
         after.contacts.append(contact.id)
         log.info("contact %s texted %s: SMS do-not-disturb off", contact.id, word.upper())
@@ -65,7 +72,7 @@ def react(sms: InboundSms, after: AfterCommit) -> None:
         _help_reply(sms, contact, after)
     _resolve_waits(sms, after)
     _stop_on_response(sms, after)
-    if word not in OPT_OUT:
+    if word not in opt_out:
         started = triggers.enroll(db.session, sms.account_id,
                                   [Event(CUSTOMER_REPLIED, contact.id, f"reply:{sms.message_id}", text=sms.body)])
         after.started.extend(started)  # they run once this commits; the reconciler covers a lost enqueue

@@ -37,3 +37,23 @@ def test_demo_fills_the_agents_queues_and_is_safe_to_repeat(runner, app):
     assignees = set(db.session.scalars(select(ManualAction.assignee_id)))
     agents = set(db.session.scalars(select(User.id).where(User.role == "agent")))
     assert assignees == agents
+
+
+def test_users_deactivate_activate_and_set_password(runner, app):
+    runner.invoke(args=["users", "create", "a@acme.test", "--role", "agent", "--password", "s3cret-pass"])
+    for command in (["deactivate", "nobody@acme.test"], ["activate", "nobody@acme.test"],
+                    ["set-password", "nobody@acme.test", "--password", "n3w-secret"]):
+        result = runner.invoke(args=["users", *command])
+        assert result.exit_code != 0 and "No user has the email" in result.output
+    assert runner.invoke(args=["users", "deactivate", "A@acme.test"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.scalar(select(User.active)) is False
+    assert runner.invoke(args=["users", "activate", "a@acme.test"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.scalar(select(User.active)) is True
+    short = runner.invoke(args=["users", "set-password", "a@acme.test", "--password", "short"])
+    assert short.exit_code != 0 and "at least 8" in short.output
+    ok = runner.invoke(args=["users", "set-password", "a@acme.test"], input="n3w-secret\nn3w-secret\n")
+    assert ok.exit_code == 0, ok.output
+    db.session.expire_all()
+    assert db.session.scalar(select(User)).check_password("n3w-secret")

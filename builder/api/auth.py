@@ -1,9 +1,10 @@
-from flask import abort
+from flask import abort, jsonify
 from marshmallow import Schema, fields
 
+from builder import throttle
 from builder.api import blueprint
 from builder.auth import find_user
-from builder.extensions import db
+from builder.extensions import ApiError, db
 from builder.models import ApiToken
 
 bp = blueprint("api_auth", "/auth", public=True, description="API tokens")
@@ -24,9 +25,16 @@ class TokenResponse(Schema):
 @bp.doc(security=[])
 @bp.arguments(TokenRequest)
 @bp.response(201, TokenResponse)
+@bp.alt_response(429, schema=ApiError, description="Too many failed attempts for this email or from this address: "
+                 "error code too_many_attempts; wait the Retry-After header's seconds")
 def create_token(data):
     """Trade an email and password for a bearer token."""
-    user = find_user(data["email"], data["password"])
+    try:
+        user = find_user(data["email"], data["password"])
+    except throttle.TooManyAttempts as exc:
+        body = {"error": {"code": "too_many_attempts",
+                          "message": f"Too many failed attempts; try again in {exc.retry_after} s."}}
+        return jsonify(body), 429, {"Retry-After": str(exc.retry_after)}
     if user is None:
         abort(401, description="That email and password do not match an active user.")
     token, secret = ApiToken.issue(user)

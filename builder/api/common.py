@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from redis import RedisError
 from sqlalchemy import Select, func, select
 
+from builder.api.timestamps import DateTime
 from builder.extensions import db
+from builder.input_limits import MAX_ID
 from builder.store import AfterCommit
 from jobqueue.effects import carry_out
 
 log = logging.getLogger(__name__)
-MAX_ID = 2**31 - 1  # ids are 32-bit; a larger one is simply not found
+__all__ = ["MAX_ID", "DateTime", "Flag", "Id", "Number", "PageQuery", "PageSchema", "Text", "carry_out_committed",
+           "paginate"]
 
 
 class Text(fields.String):
@@ -34,6 +37,9 @@ class Text(fields.String):
             raise self.make_error("unstorable") from None
         if "\x00" in text:
             raise self.make_error("unstorable")
+        for validator in self.validators:
+            if isinstance(validator, validate.Length):
+                validator(text)  # the documented maxLength is on what was sent, before trimming
         return text.strip() if self.strip else text
 
 
@@ -42,6 +48,33 @@ class Id(fields.Integer):
 
     def __init__(self, *, strict: bool = True, **kwargs: Any):
         super().__init__(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class Number(fields.Integer):
+    """A count or version number: at least `min` (default 1) and at most MAX_ID, like an id."""
+
+    def __init__(self, *, min: int = 1, strict: bool = True, **kwargs: Any):
+        super().__init__(strict=strict, validate=validate.Range(min=min, max=MAX_ID), **kwargs)
+
+
+class Flag(fields.Boolean):
+    """true or false in a JSON body, nothing else (marshmallow's Boolean also takes 0.0, "yes", "on", ...).
+    Query strings keep fields.Boolean: there "true" and "false" are the only way to say it."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def at_most_keys(limit: int):
+    """A size limit for a Dict field (validate.Length would be documented as maxLength, a string keyword)."""
+
+    def check(value: dict) -> None:
+        if len(value) > limit:
+            raise ValidationError(f"At most {limit} entries.")
+
+    return check
 
 
 class PageQuery(Schema):

@@ -23,9 +23,20 @@ from flask import current_app, g
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import Select, or_, select, update
 
-from builder import conversation_live, live, triggers
+from builder import action_handover, conversation_live, live, triggers
 from builder.api import blueprint, fail
-from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
+from builder.api.common import (
+    MAX_ID,
+    DateTime,
+    Flag,
+    Id,
+    PageQuery,
+    PageSchema,
+    Text,
+    at_most_keys,
+    carry_out_committed,
+    paginate,
+)
 from builder.auth import require_role
 from builder.extensions import db
 from builder.models import Contact, ContactTag, Enrollment, EnrollmentStatus, ManualAction, User, utcnow
@@ -52,11 +63,20 @@ class Phone(Text):
             raise ValidationError(str(exc)) from exc
 
 
+SCALAR_TEXT_MAX = 1000
+
+
 class Scalar(fields.Field):
     """A custom field value: a string, a finite number or a boolean."""
 
     default_error_messages = {"invalid": "Must be a string, a number or a boolean."}
-    _text = Text(validate=validate.Length(max=1000))
+    _text = Text(validate=validate.Length(max=SCALAR_TEXT_MAX))
+
+    def __init__(self, **kwargs: Any):
+        # Documented as what it takes, so that generated clients and fuzzers know.
+        kwargs.setdefault("metadata", {}).setdefault("anyOf", [
+            {"type": "string", "maxLength": SCALAR_TEXT_MAX}, {"type": "number"}, {"type": "boolean"}])
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str | int | float | bool:
         if isinstance(value, bool | int):
@@ -87,12 +107,13 @@ class ContactFields(Schema):
     tags = fields.List(Text(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=100))
     custom_fields = fields.Dict(
         keys=Text(validate=validate.Length(min=1, max=100)), values=Scalar(allow_none=True),
-        validate=validate.Length(max=100), metadata={"description": "name -> string, number or boolean"},
+        validate=at_most_keys(100), metadata={"description": "name -> string, number or boolean (null removes it)",
+                                              "maxProperties": 100},
     )
     assigned_user_id = Id(allow_none=True)
-    dnd_sms = fields.Boolean(metadata={"description": "do not text this contact"})
-    dnd_call = fields.Boolean(metadata={"description": "do not call this contact"})
-    is_test = fields.Boolean()
+    dnd_sms = Flag(metadata={"description": "do not text this contact"})
+    dnd_call = Flag(metadata={"description": "do not call this contact"})
+    is_test = Flag()
 
     @pre_load
     def blank_is_none(self, data: Any, **kwargs: Any) -> Any:
@@ -126,8 +147,8 @@ class ContactSchema(Schema):
     dnd_sms = fields.Boolean()
     dnd_call = fields.Boolean()
     is_test = fields.Boolean()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = DateTime()
+    updated_at = DateTime()
 
 
 class ContactQuery(PageQuery):
@@ -254,14 +275,16 @@ def update_contact(data: dict[str, Any], contact_id: int):
     contact = _contact(contact_id)
     if not g.user.can_see_all and data.get("assigned_user_id", contact.assigned_user_id) != contact.assigned_user_id:
         fail(403, "Only admins and managers can reassign contacts.")
-    tags_before = list(contact.tags)
+    tags_before, former_assignee = list(contact.tags), contact.assigned_user_id
     _apply(contact, data)
+    handed_over = action_handover.follow_contact(db.session, contact.id, former_assignee, contact.assigned_user_id)
     contact.updated_at = utcnow()  # tags and custom fields alone would not bump it
     events = tag_events(contact.id, added=[t for t in contact.tags if t not in tags_before],
                         removed=[t for t in tags_before if t not in contact.tags])
     started = triggers.enroll(db.session, contact.account_id, events)
     db.session.commit()
     conversation_live.publish_contacts([contact.id])  # another open page of this contact shows the change
+    live.publish_action_ids(list(handed_over), "updated", previous_assignees=handed_over)
     triggers.start_runs(started)
     return contact
 

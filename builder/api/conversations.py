@@ -17,9 +17,10 @@ from marshmallow import Schema, fields, validate
 
 from builder import conversation_live
 from builder.api import blueprint, fail
-from builder.api.common import MAX_ID, Id, Text
+from builder.api.common import MAX_ID, Flag, Id, Text
 from builder.api.contacts import visible_contacts
 from builder.api.manual_actions import _check_can_text, _not_blank, _send_at, _send_or_schedule
+from builder.api.messaging_settings import check_quiet_hours
 from builder.conversation_live import ThreadMessageSchema, thread_query, thread_rows
 from builder.extensions import db
 from builder.models import Contact, Message
@@ -41,6 +42,9 @@ class SendSchema(Schema):
     body = Text(strip=False, required=True, validate=[validate.Length(min=1, max=1600), _not_blank])
     send_at = fields.AwareDateTime(default_timezone=UTC, metadata={
         "description": "send later (ISO 8601; UTC if no offset is given)"})
+    confirm_quiet_hours = Flag(load_default=False, metadata={
+        "description": "send even though it is (or will be, at send_at) outside the account's quiet hours in the "
+                       "contact's time zone; without it such a send is refused with 409 quiet_hours"})
 
 
 def _contact(contact_id: int) -> Contact:
@@ -75,10 +79,12 @@ def send_message(data: dict[str, Any], contact_id: int):
     """Text the contact from their thread, now or at `send_at`; answers with the message as it stands."""
     contact = _contact(contact_id)
     _check_can_text(contact)
+    send_at = _send_at(data)
+    check_quiet_hours(contact, send_at, data["confirm_quiet_hours"])
     message = Message(
         account_id=contact.account_id, contact_id=contact.id, direction="outbound", channel="sms",
         to_number=contact.phone, body=data["body"], status="queued", sent_by_id=g.user.id,
-        is_test=contact.is_test, send_at=_send_at(data),
+        is_test=contact.is_test, send_at=send_at,
     )
     db.session.add(message)
     db.session.commit()

@@ -13,13 +13,15 @@ from sqlalchemy import func, select, update
 
 from builder import claims
 from builder.api import fail
-from builder.api.common import Id
+from builder.api.common import DateTime, Flag, Id
 from builder.api.contacts import ContactSchema
 from builder.api.manual_actions import ManualActionSchema, _action, bp
+from builder.api.messaging_settings import check_quiet_hours
 from builder.conversation_live import ThreadMessageSchema, thread_query, thread_rows
 from builder.extensions import db
 from builder.models import Call, Enrollment, EnrollmentStatus, Message, Note, Workflow, utcnow
 from builder.providers import NotConfigured, ProviderError, Sent, SmsProvider, get_provider
+from builder.reports import can_see_contact
 from jobqueue.runner import graphs_for
 
 
@@ -47,13 +49,13 @@ class NoteRow(Schema):
     body = fields.String()
     author_user_id = fields.Integer(allow_none=True)
     workflow_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = DateTime()
 
 
 class WaitingForReplyRow(Schema):
     workflow_id = fields.Integer()
     workflow_name = fields.String()
-    since = fields.DateTime(metadata={"description": "when the contact reached the wait step"})
+    since = DateTime(metadata={"description": "when the contact reached the wait step"})
 
 
 class ContextSchema(Schema):
@@ -63,6 +65,12 @@ class ContextSchema(Schema):
     notes = fields.List(fields.Nested(NoteRow), metadata={"description": "newest first, at most 10"})
     waiting_for_reply = fields.List(fields.Nested(WaitingForReplyRow), metadata={
         "description": "workflows holding the contact at a Wait for Customer Reply step (any reply resolves them)"})
+
+
+class DialRequest(Schema):
+    confirm_quiet_hours = Flag(load_default=False, metadata={
+        "description": "call even though it is outside the account's quiet hours in the contact's time zone; "
+                       "without it such a call is refused with 409 quiet_hours"})
 
 
 class DialSchema(Schema):
@@ -103,6 +111,11 @@ def context(action_id: int):
     """The action with its contact, their recent messages and notes: what Let's Start shows."""
     action = _action(action_id)
     contact = action.contact
+    # A contact's queued actions follow it to a new owner (builder.action_handover), so a former owner holds
+    # none; an agent sees the contact while it is theirs, or while a manager has handed them one of its actions.
+    delegated = contact is not None and contact.deleted_at is None and action.assignee_id == g.user.id
+    if not (can_see_contact(g.user, contact) or delegated):
+        fail(404, f"Manual action {action_id} not found.")
     messages = thread_rows(thread_query(Message.contact_id == contact.id)
                            .order_by(Message.created_at.desc(), Message.id.desc()).limit(20))
     notes = db.session.scalars(select(Note).where(Note.contact_id == contact.id)
@@ -132,8 +145,9 @@ def _waiting_for_reply(contact_id: int) -> list[dict[str, Any]]:
 
 
 @bp.post("/<int:action_id>/dial")
+@bp.arguments(DialRequest, required=False)
 @bp.response(201, DialSchema)
-def dial(action_id: int):
+def dial(data: dict[str, Any], action_id: int):
     """Call the contact: the agent's phone rings and is bridged to the contact's
     (with the console provider the call is simulated and only recorded)."""
     action = _action(action_id)
@@ -146,6 +160,7 @@ def dial(action_id: int):
         fail(422, f"{contact.name or 'This contact'} has no phone number to call.")
     if contact.dnd_call:
         fail(422, f"{contact.name or 'This contact'} asked not to be called (DND for calls is on).")
+    check_quiet_hours(contact, None, data["confirm_quiet_hours"], call=True)
     attempt = db.session.scalar(select(func.count()).where(Call.manual_action_id == action.id)) + 1
     provider = _provider_for(action.account_id)
     # The row comes first: Twilio fetches the bridge for this call id as soon as the agent answers.

@@ -27,7 +27,8 @@ from sqlalchemy.orm import selectinload
 
 from builder import conversation_live, live
 from builder.api import blueprint, fail
-from builder.api.common import MAX_ID, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
+from builder.api.common import MAX_ID, DateTime, Flag, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
+from builder.api.messaging_settings import check_quiet_hours
 from builder.auth import require_role
 from builder.extensions import db
 from builder.models import Contact, Enrollment, ManualAction, Message, User, utcnow
@@ -68,6 +69,9 @@ class CompleteSchema(Schema):
     outcome = fields.String(validate=validate.OneOf(CALL_OUTCOMES),
                             metadata={"description": "call actions (required): how the call went"})
     notes = Text(allow_none=True, validate=validate.Length(max=5000), metadata={"description": "call actions"})
+    confirm_quiet_hours = Flag(load_default=False, metadata={
+        "description": "SMS actions: send even though it is (or will be, at send_at) outside the account's quiet "
+                       "hours in the contact's time zone; without it such a send is refused with 409 quiet_hours"})
 
 
 class ManualActionSchema(Schema):
@@ -86,10 +90,10 @@ class ManualActionSchema(Schema):
     outcome = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     is_test = fields.Boolean()
-    created_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    completed_at = DateTime(allow_none=True)
     claimed_by_id = fields.Integer(allow_none=True)
-    claim_expires_at = fields.DateTime(allow_none=True)
+    claim_expires_at = DateTime(allow_none=True)
 
 
 class ManualActionPage(PageSchema):
@@ -235,6 +239,7 @@ def complete_action(data: dict[str, Any], action_id: int):
     if action.type == "sms":
         _check_can_text(action.contact)
         send_at = _send_at(data)
+        check_quiet_hours(action.contact, send_at, data["confirm_quiet_hours"])
         values["message"] = data["message"]
     else:
         values.update(outcome=data["outcome"], notes=data.get("notes"))
@@ -276,9 +281,9 @@ class ReassignSchema(Schema):
 
 
 @bp.patch("/<int:action_id>")
+@require_role("admin", "manager")
 @bp.arguments(ReassignSchema)
 @bp.response(200, ManualActionSchema)
-@require_role("admin", "manager")
 def reassign_action(data: dict[str, Any], action_id: int):
     """Give a queued action to another user (admins and managers); any claim on it ends."""
     action = _action(action_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import g
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, post_load
 from sqlalchemy import func, select
 
 from builder.api import blueprint
@@ -18,10 +19,27 @@ bp = blueprint("api_reports", "/reports", description="Reports")
 
 
 class CallReportQuery(Schema):
-    since = fields.DateTime(metadata={"description": "completed at or after (UTC)"})
-    until = fields.DateTime(metadata={"description": "completed before (UTC)"})
+    since = fields.AwareDateTime(default_timezone=UTC, metadata={
+        "description": "completed at or after (ISO 8601; UTC if no offset is given)"})
+    until = fields.AwareDateTime(default_timezone=UTC, metadata={
+        "description": "completed before (ISO 8601; UTC if no offset is given)"})
     workflow_id = Id(strict=False)
     include_test = fields.Boolean(load_default=False)
+
+    @post_load
+    def naive_utc(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # Stored times are naive UTC: convert (not just drop) the offset before comparing.
+        for name in ("since", "until"):
+            if name in data:
+                data[name] = _naive_utc(data[name], name)
+        return data
+
+
+def _naive_utc(when: datetime, name: str) -> datetime:
+    try:
+        return when.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise ValidationError("That date is out of range.", name) from None
 
 
 class Breakdown(Schema):
@@ -56,9 +74,9 @@ def call_report(args: dict[str, Any]):
     if not args["include_test"]:
         calls = calls.where(ManualAction.is_test.is_(False))
     if "since" in args:
-        calls = calls.where(ManualAction.completed_at >= args["since"].replace(tzinfo=None))
+        calls = calls.where(ManualAction.completed_at >= args["since"])
     if "until" in args:
-        calls = calls.where(ManualAction.completed_at < args["until"].replace(tzinfo=None))
+        calls = calls.where(ManualAction.completed_at < args["until"])
     if "workflow_id" in args:
         calls = calls.where(ManualAction.workflow_id == args["workflow_id"])
     done = calls.subquery()

@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from builder import twilio_settings
 from builder.api import blueprint, fail
-from builder.api.common import Text
+from builder.api.common import DateTime, Text
 from builder.api.contacts import Phone
 from builder.auth import require_role
 from builder.extensions import db
@@ -48,7 +48,7 @@ class TwilioSettingsOut(Schema):
     from_number = fields.String(allow_none=True)
     messaging_service_sid = fields.String(allow_none=True)
     auth_token_set = fields.Boolean(metadata={"description": "the token itself is never returned"})
-    updated_at = fields.DateTime(allow_none=True)
+    updated_at = DateTime(allow_none=True)
 
 
 def _current(account_id: int) -> dict[str, Any]:
@@ -66,17 +66,17 @@ def _current(account_id: int) -> dict[str, Any]:
 
 
 @bp.get("/twilio")
-@bp.response(200, TwilioSettingsOut)
 @require_role("admin")
+@bp.response(200, TwilioSettingsOut)
 def get_twilio():
     """The account's Twilio settings (without the auth token)."""
     return _current(g.user.account_id)
 
 
 @bp.put("/twilio")
+@require_role("admin")
 @bp.arguments(TwilioSettingsIn)
 @bp.response(200, TwilioSettingsOut)
-@require_role("admin")
 def put_twilio(data: dict[str, Any]):
     """Save the account's Twilio settings; its SMS and calls then go through Twilio."""
     row = twilio_settings.stored(g.user.account_id)
@@ -89,8 +89,8 @@ def put_twilio(data: dict[str, Any]):
 
 
 @bp.delete("/twilio")
-@bp.response(204)
 @require_role("admin")
+@bp.response(204)
 def delete_twilio():
     """Forget the account's own settings: the environment's TWILIO_* apply again, else the console provider."""
     twilio_settings.delete(g.user.account_id)

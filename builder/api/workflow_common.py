@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import Select, and_, func, select
 
 from builder.api import blueprint, fail
-from builder.api.common import MAX_ID
+from builder.api.common import MAX_ID, DateTime
 from builder.extensions import db
 from builder.models import User, Workflow, WorkflowVersion, utcnow
 from builder.workflow_stats import run_counts
@@ -34,10 +34,10 @@ class UserRefSchema(Schema):
 class VersionSchema(Schema):
     id = fields.Integer()
     number = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = DateTime()
     created_by_id = fields.Integer(allow_none=True)
     created_by = fields.Nested(UserRefSchema, allow_none=True)
-    published_at = fields.DateTime(allow_none=True)
+    published_at = DateTime(allow_none=True)
     published_by_id = fields.Integer(allow_none=True)
     is_published = fields.Boolean(metadata={"description": "this is the live version"})
 
@@ -56,8 +56,8 @@ class WorkflowSchema(Schema):
     version = fields.Integer(allow_none=True, metadata={"description": "number of the latest version"})
     published_version = fields.Integer(allow_none=True)
     has_unpublished_changes = fields.Boolean()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = DateTime()
+    updated_at = DateTime()
     updated_by = fields.Nested(UserRefSchema, allow_none=True,
                                metadata={"description": "who saved the latest version"})
     counts = fields.Nested(CountsSchema)
@@ -126,7 +126,10 @@ def _check_users(graph: dict[str, Any]) -> None:
         ids = step["config"].get("user_ids") if step["type"] == "assign_user" else None
         if not ids:
             continue
-        known = set(db.session.scalars(select(User.id).where(User.id.in_(ids), User.account_id == g.user.account_id)))
+        # A number no id can be is unknown without asking (SQLite cannot even bind one past 64 bits).
+        candidates = [uid for uid in ids if 0 < uid <= MAX_ID]
+        known = set(db.session.scalars(
+            select(User.id).where(User.id.in_(candidates), User.account_id == g.user.account_id)))
         unknown = [uid for uid in ids if uid not in known]
         if unknown:
             errors[f"steps.{step_id}.config.user_ids"] = [f"Unknown user id(s): {', '.join(map(str, unknown))}."]

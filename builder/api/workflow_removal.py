@@ -35,11 +35,11 @@ class FinishingSchema(Schema):
 
 
 @bp.delete("/<int:workflow_id>")
+@require_role(*EDITORS)
 @bp.arguments(DeleteQuery, location="query")
 @bp.response(204)
 @bp.alt_response(202, schema=FinishingSchema, description="Deleted from the list; removed once its contacts finish")
 @bp.alt_response(409, description="Contacts are still in the workflow: say what happens to them with ?active=")
-@require_role(*EDITORS)
 def delete_workflow(args, workflow_id: int):
     """Delete a workflow (see ?active= for one that contacts are still in)."""
     wf = find_workflow(workflow_id)

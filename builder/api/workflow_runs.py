@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import select
 
 from builder.api import fail
-from builder.api.common import Id, Text
+from builder.api.common import DateTime, Flag, Id, Number, Text
 from builder.api.contacts import _search as contact_search
 from builder.api.contacts import visible_contacts
 from builder.api.workflow_common import EDITORS, bp, find_workflow
@@ -36,10 +36,10 @@ class EnrollFilterSchema(Schema):
 
 
 class EnrollRequestSchema(Schema):
-    contact_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(min=1, max=MAX_ENROLL))
+    contact_ids = fields.List(Id(), validate=validate.Length(min=1, max=MAX_ENROLL))
     filter = fields.Nested(EnrollFilterSchema, metadata={
         "description": "instead of contact_ids: everyone the contacts list shows with these filters"})
-    test = fields.Boolean(load_default=False)
+    test = Flag(load_default=False)
     drip = fields.Nested(DripSchema, load_default=None, allow_none=True)
 
     @validates_schema
@@ -61,8 +61,8 @@ class BulkSchema(Schema):
     skipped = fields.Integer()
     batch_size = fields.Integer()
     interval_seconds = fields.Integer()
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    finished_at = DateTime(allow_none=True)
     status_url = fields.Method("_status_url")
 
     def _status_url(self, bulk: BulkEnrollment) -> str:
@@ -70,12 +70,13 @@ class BulkSchema(Schema):
 
 
 class ExecutionQuery(Schema):
-    enrollment_id = fields.Integer()
-    contact_id = fields.Integer()
+    enrollment_id = Id(strict=False)
+    contact_id = Id(strict=False)
     step_id = fields.String()
     outcome = fields.String()
     test = fields.Boolean()
-    after_id = fields.Integer(load_default=0, metadata={"description": "return rows with a larger id (paging)"})
+    after_id = Number(min=0, strict=False, load_default=0,
+                      metadata={"description": "return rows with a larger id (paging)"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
@@ -93,8 +94,8 @@ class ExecutionSchema(Schema):
     output = fields.Dict()
     error = fields.String(allow_none=True)
     is_test = fields.Boolean()
-    started_at = fields.DateTime()
-    finished_at = fields.DateTime()
+    started_at = DateTime()
+    finished_at = DateTime()
     duration_ms = fields.Float()
 
 
@@ -113,9 +114,9 @@ class StatsSchema(Schema):
 
 
 @bp.post("/<int:workflow_id>/enroll")
+@require_role(*EDITORS)
 @bp.arguments(EnrollRequestSchema)
 @bp.response(202, BulkSchema)
-@require_role(*EDITORS)
 def enroll_contacts(data, workflow_id: int):
     """Enroll contacts (answers at once; batches run on the workers, drip-spaced if asked).
 
@@ -163,9 +164,9 @@ def enroll_status(workflow_id: int, bulk_id: int):
 
 
 @bp.get("/<int:workflow_id>/executions")
+@require_role(*EDITORS)
 @bp.arguments(ExecutionQuery, location="query")
 @bp.response(200, ExecutionSchema(many=True))
-@require_role(*EDITORS)
 def executions(args, workflow_id: int):
     """The execution log: one row per step run, oldest first; page with after_id."""
     wf = find_workflow(workflow_id)
@@ -179,9 +180,9 @@ def executions(args, workflow_id: int):
 
 
 @bp.get("/<int:workflow_id>/stats")
+@require_role(*EDITORS)
 @bp.arguments(StatsQuery, location="query")
 @bp.response(200, StatsSchema)
-@require_role(*EDITORS)
 def stats(args, workflow_id: int):
     """Per step: contacts waiting there and contacts that went through it (live runs; ?test=true for test runs).
 

@@ -10,9 +10,9 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from builder.api import fail
+from builder.api.common import Number
 from builder.api.workflow_common import (
     EDITORS,
-    GRAPH_BODY,
     VersionSchema,
     WorkflowSchema,
     bp,
@@ -30,11 +30,17 @@ from builder.workflow_diff import diff_graphs
 from builder.workflow_stats import waiting_by_step
 from engine import registry
 
+# A graph still being edited: only its step ids are read, so it need not be valid yet.
+DRAFT_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["steps"],
+    "properties": {"steps": {"type": "object", "description": "step id -> step (as edited, valid or not)"}},
+}}}}
+
 
 class DiffQuery(Schema):
-    from_ = fields.Integer(data_key="from", metadata={"description": "older version number; default: the one "
-                                                                     "before `to`"})
-    to = fields.Integer(metadata={"description": "newer version number; default: the latest"})
+    from_ = Number(strict=False, data_key="from", metadata={
+        "description": "older version number; default: the one before `to`"})
+    to = Number(strict=False, metadata={"description": "newer version number; default: the latest"})
 
 
 class DetailSchema(Schema):
@@ -83,8 +89,8 @@ def list_versions(workflow_id: int):
 
 
 @bp.post("/<int:workflow_id>/versions/<int:number>/restore")
-@bp.response(200, WorkflowSchema)
 @require_role(*EDITORS)
+@bp.response(200, WorkflowSchema)
 def restore_version(workflow_id: int, number: int):
     """Save version `number`'s graph as a new draft (checked again: users may have left since)."""
     wf = find_workflow(workflow_id)
@@ -114,9 +120,9 @@ def diff(args, workflow_id: int):
 
 
 @bp.post("/<int:workflow_id>/impact")
-@bp.doc(requestBody=GRAPH_BODY)
-@bp.response(200, ImpactSchema)
 @require_role(*EDITORS)
+@bp.doc(requestBody=DRAFT_BODY)
+@bp.response(200, ImpactSchema)
 def impact(workflow_id: int):
     """Steps of the published version that this graph (a draft being edited, valid or not) removes and
     where contacts are waiting. They finish on the version they started on; the builder warns first."""

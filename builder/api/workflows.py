@@ -7,11 +7,12 @@ the execution log and step stats (workflow_runs), and deleting (workflow_removal
 
 from __future__ import annotations
 
-from flask import g, request
-from marshmallow import Schema, fields
+from flask import g
+from marshmallow import Schema
 from sqlalchemy import select
 
 from builder.api import fail
+from builder.api.common import Number
 from builder.api.workflow_common import (
     EDITORS,
     GRAPH_BODY,
@@ -45,9 +46,9 @@ def list_workflows():
 
 
 @bp.post("")
+@require_role(*EDITORS)
 @bp.doc(requestBody=GRAPH_BODY)
 @bp.response(201, WorkflowSchema)
-@require_role(*EDITORS)
 def create_workflow():
     """Create a workflow; its graph becomes draft version 1."""
     wf = new_workflow(graph_from_request())
@@ -55,19 +56,23 @@ def create_workflow():
     return dump_workflow(wf)
 
 
+class VersionQuery(Schema):
+    version = Number(strict=False, metadata={"description": "show this version's graph; default the latest"})
+
+
 @bp.get("/<int:workflow_id>")
+@bp.arguments(VersionQuery, location="query")
 @bp.response(200, WorkflowSchema)
-def get_workflow(workflow_id: int):
+def get_workflow(args, workflow_id: int):
     """A workflow with its latest graph (?version=N for another)."""
     wf = find_workflow(workflow_id)
-    number = request.args.get("version", type=int)
-    return dump_workflow(wf, find_version(wf, number) if number is not None else None)
+    return dump_workflow(wf, find_version(wf, args["version"]) if "version" in args else None)
 
 
 @bp.put("/<int:workflow_id>")
+@require_role(*EDITORS)
 @bp.doc(requestBody=GRAPH_BODY)
 @bp.response(200, WorkflowSchema)
-@require_role(*EDITORS)
 def save_workflow(workflow_id: int):
     """Save the graph as a new draft version; the published version keeps running."""
     wf = find_workflow(workflow_id)
@@ -77,13 +82,14 @@ def save_workflow(workflow_id: int):
 
 
 class PublishSchema(Schema):
-    version = fields.Integer(load_default=None, metadata={"description": "version number; default the latest"})
+    version = Number(load_default=None, allow_none=True,
+                     metadata={"description": "version number; default the latest"})
 
 
 @bp.post("/<int:workflow_id>/publish")
+@require_role(*EDITORS)
 @bp.arguments(PublishSchema)
 @bp.response(200, WorkflowSchema)
-@require_role(*EDITORS)
 def publish(data, workflow_id: int):
     """Make a version the live one. Runs already under way keep the version they started on."""
     wf = find_workflow(workflow_id)
@@ -101,8 +107,8 @@ def publish(data, workflow_id: int):
 
 
 @bp.post("/<int:workflow_id>/duplicate")
-@bp.response(201, WorkflowSchema)
 @require_role(*EDITORS)
+@bp.response(201, WorkflowSchema)
 def duplicate(workflow_id: int):
     """A new draft workflow, "<name> (copy)", with the latest graph of this one."""
     wf = find_workflow(workflow_id)

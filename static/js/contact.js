@@ -3,7 +3,7 @@
 
 import { api, get, post } from "./api.js";
 import { h, pageConfig, setText, show } from "./dom.js";
-import { Thread, setScheduling as showScheduling, smsCounter } from "./conversation.js";
+import { DECLINED, Thread, confirmingQuietHours, setScheduling as showScheduling, smsCounter } from "./conversation.js";
 import { on } from "./live.js";
 import { localClock, safeZone, wallTimeToIso, zoneLabel } from "./tz.js";
 
@@ -114,7 +114,8 @@ async function send(scheduled) {
   const buttons = ["composer-send", "composer-schedule"].map((id) => document.getElementById(id));
   for (const button of buttons) button.disabled = true;
   try {
-    const row = await post(`/api/contacts/${contactId}/messages`, payload);
+    const row = await confirmingQuietHours((extra) => post(`/api/contacts/${contactId}/messages`, { ...payload, ...extra }));
+    if (row === DECLINED) return banner("composer-error", "Not sent: it is quiet hours for this contact.");
     thread.upsert(row);
     bodyInput.value = "";
     updateCounter();

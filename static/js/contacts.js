@@ -282,7 +282,8 @@ function finishEnroll() {
   render();
 }
 
-dialog.addEventListener("close", () => {
+// Agents have no enroll dialog (the page renders none): a bare listener here would stop the whole page.
+dialog?.addEventListener("close", () => {
   clearTimeout(enrolling.timer);
   const bulk = enrolling.bulk;
   if (bulk && !bulk.finished_at) {

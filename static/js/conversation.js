@@ -186,3 +186,46 @@ export function setScheduling(ids, input, on, zone) {
     input.value = "";
   }
 }
+
+// Quiet hours: the server refuses a Manual SMS sent now (or scheduled into quiet hours) and a Manual
+// Call outside the account's hours with 409 quiet_hours until the person confirms. `request(extra)`
+// makes the request with `extra` merged into its body; it is made again with confirm_quiet_hours
+// once they confirm. Resolves to the answer, or to DECLINED when they chose not to.
+export const DECLINED = Symbol("declined");
+
+export async function confirmingQuietHours(request, verb = "text") {
+  try {
+    return await request({});
+  } catch (error) {
+    if (error?.code !== "quiet_hours") throw error;
+    if (!(await askQuietHours(error.message, verb))) return DECLINED;
+    return request({ confirm_quiet_hours: true });
+  }
+}
+
+function quietHoursDialog() {
+  let dialog = document.getElementById("quiet-hours-dialog");
+  if (dialog) return dialog;
+  dialog = h("dialog", { id: "quiet-hours-dialog", class: "dialog", "aria-labelledby": "quiet-hours-title",
+    "aria-describedby": "quiet-hours-text" },
+  h("form", { method: "dialog" },
+    h("h2", { id: "quiet-hours-title" }, "Quiet hours"),
+    h("p", { id: "quiet-hours-text" }),
+    h("div", { class: "dialog-buttons" },
+      h("button", { value: "cancel", id: "quiet-hours-cancel" }, "Cancel"),
+      h("button", { value: "confirm", class: "primary", id: "quiet-hours-confirm" }, "Send anyway"))));
+  document.body.append(dialog);
+  return dialog;
+}
+
+function askQuietHours(message, verb) {
+  const dialog = quietHoursDialog();
+  dialog.querySelector("#quiet-hours-text").textContent = message;
+  dialog.querySelector("#quiet-hours-confirm").textContent = verb === "call" ? "Call anyway" : "Send anyway";
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    dialog.showModal();
+    dialog.querySelector("#quiet-hours-cancel").focus(); // the safe choice is the default
+  });
+}

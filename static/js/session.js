@@ -4,7 +4,7 @@
 // when the current action is deleted, reassigned or completed elsewhere.
 
 import { get, post } from "./api.js";
-import { Thread, setScheduling as showScheduling, smsCounter } from "./conversation.js";
+import { DECLINED, Thread, confirmingQuietHours, setScheduling as showScheduling, smsCounter } from "./conversation.js";
 import { TYPE_LABELS, formatTime, h, pageConfig, parseTime, setText, show } from "./dom.js";
 import { LIST_URL, queueFilters, readFilters, toSearch } from "./filters.js";
 import { connect, on } from "./live.js";
@@ -93,7 +93,11 @@ async function open(action) {
   try {
     context = await get(`/api/manual-actions/${action.id}/context`);
   } catch (error) {
-    if (error.status === 404) return next("That manual action was removed; moving on.");
+    if (error.status === 404) {
+      // Still queued for us but no longer ours to see (e.g. its contact moved): claiming it again would loop.
+      skipped.add(action.id);
+      return next("That manual action was removed; moving on.");
+    }
     return fatal(error.message);
   }
   state.current = { ...action, ...(context.action ?? {}), claim_expires_at: action.claim_expires_at };
@@ -248,8 +252,9 @@ async function dial() {
   button.disabled = true;
   setText("call-status", "Calling…");
   try {
-    const result = await post(`/api/manual-actions/${id}/dial`);
+    const result = await confirmingQuietHours((extra) => post(`/api/manual-actions/${id}/dial`, extra), "call");
     if (state.current?.id !== id) return;
+    if (result === DECLINED) return setText("call-status", "Not called: it is quiet hours for this contact.");
     setText("call-status", dialResult(result));
     openOutcome();
   } catch (error) {
@@ -294,7 +299,12 @@ async function complete(body, onError) {
   // before it answers, and this session must not take its own completion for someone else's.
   finished.add(id);
   try {
-    await post(`/api/manual-actions/${id}/complete`, body);
+    const result = await confirmingQuietHours((extra) => post(`/api/manual-actions/${id}/complete`, { ...body, ...extra }));
+    if (result === DECLINED) {
+      finished.delete(id);
+      onError({ message: "Not sent: it is quiet hours for this contact. Schedule it for later, or send and confirm." });
+      return false;
+    }
     return true;
   } catch (error) {
     if (error.status === 404) {
