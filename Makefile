@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m builder.devserver
 
-## Install, then lint and run the whole test suite (SQLite and PostgreSQL).
+## Install, then lint, check the import rules (.importlinter) and run the whole test suite (SQLite and PostgreSQL).
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 ## Browser tests drive Debian's Chromium (never a downloaded one): install it when missing.
