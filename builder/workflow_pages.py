@@ -37,7 +37,7 @@ def can_edit() -> bool:
 @login_required
 def workflows():
     return render_template("workflows.html", page_config={
-        "me": _me(), "can_edit": can_edit(), "trigger_labels": TRIGGER_TYPES})
+        "me": _me(), "can_edit": can_edit(), "trigger_labels": dict(TRIGGER_TYPES)})  # plain dict: sent as JSON
 
 
 @bp.get("/workflows/<int:workflow_id>/edit")

@@ -19,64 +19,48 @@ from marshmallow import (
     validates_schema,
 )
 
-from engine import registry
+from engine import registry, triggers
 
 SCHEMA_VERSION = 1
 # \Z, not $: "$" would also accept a trailing newline.
 STEP_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}\Z", error="Step ids are 1-64 letters, digits, '-' or '_'.")
 
-TRIGGER_TYPES = {
-    "manual": "Added manually or in bulk (Add to Automation)",
-    "contact_created": "Contact created",
-    "contact_tag_added": "Contact tag added",
-    "contact_tag_removed": "Contact tag removed",
-    "customer_replied": "Customer replied",
-    "inbound_webhook": "Inbound webhook",
-}
+# {type: label} of every registered trigger type, read live from engine.triggers.
+TRIGGER_TYPES = triggers.Labels()
 
 
-class NoTriggerConfig(Schema):
-    class Meta:
-        unknown = RAISE
+class RegisteredTriggerType(validate.OneOf):
+    """OneOf over the trigger types registered when it runs, not when this module loaded,
+    so a type registered later validates and shows in the OpenAPI enum too."""
 
+    def __init__(self) -> None:  # no fixed choices to store: they are read on every use
+        self.labels: list[str] = []
+        self.labels_text = ""
+        self.error = self.default_message
 
-class TagTriggerConfig(NoTriggerConfig):
-    tag = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    @property  # type: ignore[override]
+    def choices(self) -> list[str]:
+        return sorted(TRIGGER_TYPES)
 
-
-class ReplyTriggerConfig(NoTriggerConfig):
-    # Empty: any reply fires; otherwise only replies that contain one of the keywords.
-    keywords = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
-                           validate=validate.Length(max=50))
-
-
-class WebhookTriggerConfig(NoTriggerConfig):
-    # Maps a field of the posted JSON to a contact field, e.g. {"fname": "first_name"}.
-    field_map = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
-                            values=fields.String(validate=validate.Length(min=1, max=100)), load_default=dict)
-
-
-TRIGGER_CONFIGS: dict[str, type[Schema]] = {
-    "manual": NoTriggerConfig,
-    "contact_created": NoTriggerConfig,
-    "contact_tag_added": TagTriggerConfig,
-    "contact_tag_removed": TagTriggerConfig,
-    "customer_replied": ReplyTriggerConfig,
-    "inbound_webhook": WebhookTriggerConfig,
-}
+    @property
+    def choices_text(self) -> str:
+        return ", ".join(self.choices)
 
 
 class TriggerSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    type = fields.String(required=True, validate=validate.OneOf(sorted(TRIGGER_TYPES)))
+    type = fields.String(required=True, validate=RegisteredTriggerType())
     config = fields.Dict(keys=fields.String(), load_default=dict)
 
     @post_load
     def _config_for_type(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        handler = triggers.get(data["type"])
+        if handler is None:  # unregistered since the type was checked
+            raise ValidationError({"type": [f"Unknown trigger type {data['type']!r}."]})
         try:
-            data["config"] = TRIGGER_CONFIGS[data["type"]]().load(data["config"])
+            data["config"] = handler.schema(unknown=RAISE).load(data["config"])
         except ValidationError as exc:
             raise ValidationError({"config": exc.messages}) from exc
         return data

@@ -8,8 +8,7 @@ from marshmallow import fields as f
 
 from builder.api.workflow_common import bp
 from builder.schema_forms import describe_schema
-from engine import registry
-from engine.graph import TRIGGER_CONFIGS, TRIGGER_TYPES
+from engine import registry, triggers
 
 FIELDS_DOC = ("form fields: {name, kind, label, required, help?, default?, choices?, min?, max?, item?, fields?}; "
               "kind: text, template, integer, boolean, choice, datetime, time_zone, list, object, users, "
@@ -30,6 +29,7 @@ class ActionTypeSchema(Schema):
 class TriggerTypeSchema(Schema):
     type = f.String()
     label = f.String()
+    description = f.String()
     fields = f.List(f.Dict(), metadata={"description": FIELDS_DOC})
 
 
@@ -48,5 +48,5 @@ def action_types():
 @bp.response(200, TriggerTypeSchema(many=True))
 def trigger_types():
     """Every trigger a workflow can start from, with its settings form."""
-    return [{"type": kind, "label": label, "fields": describe_schema(TRIGGER_CONFIGS[kind])}
-            for kind, label in TRIGGER_TYPES.items()]
+    return [{"type": t.type, "label": t.label, "description": t.description, "fields": describe_schema(t.schema)}
+            for t in triggers.all_triggers()]

@@ -3,11 +3,12 @@
 // Admins and managers enroll; everyone sees the contacts they may see.
 
 import { get, post } from "./api.js";
-import { debounce, formatTime, h, pageConfig, setText, show } from "./dom.js";
-import { toSearch } from "./filters.js";
+import { cell, contactName, debounce, formatTime, h, pageConfig, setText, show, showMessage } from "./dom.js";
+import { pagedRefresh, renderPager, toSearch, wirePager } from "./filters.js";
 
 const PER_PAGE = 25;
 const POLL_MS = 1000;
+const PAGER = { summary: "contacts-summary", prev: "contacts-prev", next: "contacts-next" };
 const config = pageConfig();
 const canEnroll = Boolean(config.can_enroll);
 const form = document.getElementById("contact-filters");
@@ -67,12 +68,6 @@ function fillForm() {
 
 // --- the list ---------------------------------------------------------------------------
 
-const contactName = (c) => [c.first_name, c.last_name].filter(Boolean).join(" ") || c.email || c.phone || "(no name)";
-
-function cell(label, ...children) {
-  return h("td", { "data-label": label }, ...children);
-}
-
 function rowFor(contact) {
   const cells = [];
   if (canEnroll) {
@@ -105,39 +100,19 @@ function render() {
   show("contacts-empty", empty);
   const filtered = Object.keys(listFilter()).length > 0;
   setText("contacts-empty-detail", filtered ? "No contacts match these filters." : "No contacts yet.");
-  const { page } = state.filters;
-  const first = (page - 1) * PER_PAGE + 1;
-  setText("contacts-summary", empty ? "" : `${first}–${first + state.rows.length - 1} of ${state.total}`);
-  document.getElementById("contacts-prev").disabled = page <= 1;
-  document.getElementById("contacts-next").disabled = page * PER_PAGE >= state.total;
-  document.querySelector(".pager").hidden = state.total <= PER_PAGE;
+  renderPager(PAGER, { page: state.filters.page, count: state.rows.length, total: state.total, perPage: PER_PAGE });
   renderSelection();
 }
 
-function showError(message) {
-  setText("list-error", message ?? "");
-  show("list-error", Boolean(message));
-}
-
-async function refresh() {
-  syncUrl();
-  const seq = ++state.seq;
-  try {
-    const data = await get(`/api/contacts${toSearch({ ...state.filters, per_page: PER_PAGE })}`);
-    if (seq !== state.seq) return; // a newer request is on its way
-    if (data.items.length === 0 && data.total > 0 && state.filters.page > 1) {
-      state.filters = { ...state.filters, page: Math.ceil(data.total / PER_PAGE) };
-      return refresh();
-    }
-    state.rows = data.items;
-    state.total = data.total;
-    showError(null);
-    render();
-  } catch (error) {
-    if (seq === state.seq) showError(error.message);
-  }
-  document.body.dataset.listLoaded = "true";
-}
+const refresh = pagedRefresh(state, {
+  perPage: PER_PAGE,
+  url: (filters) => `/api/contacts${toSearch({ ...filters, per_page: PER_PAGE })}`,
+  prepare: () => {
+    syncUrl();
+    return true;
+  },
+  render,
+});
 
 // --- selection ------------------------------------------------------------------------
 
@@ -188,10 +163,7 @@ const dialog = document.getElementById("enroll-dialog");
 const enrollForm = document.getElementById("enroll-form");
 const enrolling = { bulk: null, timer: null, workflowName: "" };
 
-function enrollError(message) {
-  setText("enroll-error", message ?? "");
-  show("enroll-error", Boolean(message));
-}
+const enrollError = (message) => showMessage("enroll-error", message);
 
 function openEnroll() {
   const workflows = config.workflows ?? [];
@@ -294,10 +266,7 @@ dialog?.addEventListener("close", () => {
   enrolling.bulk = null;
 });
 
-function notice(text) {
-  setText("contacts-notice", text ?? "");
-  show("contacts-notice", Boolean(text));
-}
+const notice = (text) => showMessage("contacts-notice", text);
 
 // --- wiring ----------------------------------------------------------------------------------
 
@@ -312,14 +281,7 @@ document.getElementById("clear-contact-filters").addEventListener("click", () =>
   clearSelection();
   refresh();
 });
-document.getElementById("contacts-prev").addEventListener("click", () => {
-  state.filters = { ...state.filters, page: Math.max(1, state.filters.page - 1) };
-  refresh();
-});
-document.getElementById("contacts-next").addEventListener("click", () => {
-  state.filters = { ...state.filters, page: state.filters.page + 1 };
-  refresh();
-});
+wirePager(PAGER, state, refresh);
 
 if (canEnroll) {
   document.getElementById("select-page").addEventListener("change", (event) => selectPage(event.target.checked));

@@ -4,9 +4,9 @@
 // Used by the contact page and by Let's Start.
 
 import { get } from "./api.js";
-import { formatTime, h, parseTime, show } from "./dom.js";
+import { formatTime, h, parseTime, setText, show } from "./dom.js";
 import { connect, on } from "./live.js";
-import { toLocalInput } from "./tz.js";
+import { localClock, safeZone, toLocalInput, zoneLabel } from "./tz.js";
 
 export const STATUS_LABELS = {
   queued: "Queued", sending: "Sending", accepted: "Accepted", sent: "Sent", delivered: "Delivered",
@@ -167,9 +167,52 @@ function messageItem(row) {
       row.is_test ? h("span", { class: "message-test" }, " · test") : null));
 }
 
-// The SMS composer's "Schedule" mode, on the contact page and in Let's Start. `ids` names the parts
-// ({box, cancel, send, schedule}); `input` is the datetime-local field; `zone` the contact's time zone.
-export function setScheduling(ids, input, on, zone) {
+// The contact's phone, email, time zone and local time (#contact-phone, #contact-email, #contact-timezone,
+// #contact-clock), on their page and in Let's Start. Returns their time zone.
+export function renderContactFacts(contact) {
+  document.getElementById("contact-phone").replaceChildren(contact.phone
+    ? h("a", { href: `tel:${contact.phone}` }, contact.phone) : h("span", { class: "hint" }, "No phone"));
+  document.getElementById("contact-email").replaceChildren(contact.email
+    ? h("a", { href: `mailto:${contact.email}` }, contact.email) : h("span", { class: "hint" }, "No email"));
+  const zone = safeZone(contact.timezone);
+  setText("contact-timezone", zoneLabel(zone));
+  setText("contact-clock", `${localClock(zone)} there`);
+  return zone;
+}
+
+// The SMS composer (templates/macros/conversation.html) on the contact page and in Let's Start: the character
+// counter, the "Schedule" mode and the buttons. The form, the message and the Schedule fields (`box`) are
+// named by id, the other parts `${prefix}-counter`, -send-at, -send, -schedule and -schedule-cancel, as the
+// macro names them. `zone()` is the contact's time zone; `send(scheduled)` sends or schedules.
+export function composer({ prefix, form, message, box }, { zone, send }) {
+  const ids = {
+    form, message, box, counter: `${prefix}-counter`, sendAt: `${prefix}-send-at`, send: `${prefix}-send`,
+    schedule: `${prefix}-schedule`, cancel: `${prefix}-schedule-cancel`,
+  };
+  const input = document.getElementById(ids.message);
+  const sendAt = document.getElementById(ids.sendAt);
+  const scheduling = () => !document.getElementById(ids.box).hidden;
+  const parts = {
+    input, sendAt,
+    updateCounter: () => setText(ids.counter, smsCounter(input.value)),
+    setScheduling: (on) => setScheduling(ids, sendAt, on, zone()),
+  };
+  document.getElementById(ids.form).addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(scheduling());
+  });
+  input.addEventListener("input", parts.updateCounter);
+  document.getElementById(ids.schedule).addEventListener("click", () => {
+    if (!scheduling()) parts.setScheduling(true);
+    else send(true);
+  });
+  document.getElementById(ids.cancel).addEventListener("click", () => parts.setScheduling(false));
+  return parts;
+}
+
+// The composer's "Schedule" mode. `ids` names the parts ({box, cancel, send, schedule}); `input` is the
+// datetime-local field; `zone` the contact's time zone.
+function setScheduling(ids, input, on, zone) {
   show(ids.box, on);
   show(ids.cancel, on);
   show(ids.send, !on);

@@ -33,6 +33,17 @@ export function show(id, visible = true) {
   return node;
 }
 
+// A message line (error banner, notice): its text, shown only while there is some.
+export function showMessage(id, text) {
+  setText(id, text);
+  return show(id, Boolean(text));
+}
+
+// A table cell labelled for the stacked (phone) layout.
+export function cell(label, ...children) {
+  return h("td", { "data-label": label }, ...children);
+}
+
 export function pageConfig() {
   const node = document.getElementById("page-config");
   return node ? JSON.parse(node.textContent) : {};
@@ -51,6 +62,13 @@ const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", tim
 export function formatTime(value) {
   const date = parseTime(value);
   return date ? dateFormat.format(date) : "";
+}
+
+// A contact's display name: first and last name, else the full name the Let's Start card carries,
+// else the email or phone, else `fallback`.
+export function contactName(contact, fallback = "(no name)") {
+  return [contact.first_name, contact.last_name].filter(Boolean).join(" ") || contact.name || contact.email
+    || contact.phone || fallback;
 }
 
 export const TYPE_LABELS = { call: "Manual Call", sms: "Manual SMS" };

@@ -1,11 +1,16 @@
 // Conversations > Manual Actions: the filtered, paged list, kept current by live events.
 
 import { del, get } from "./api.js";
-import { ICONS, STATUS_LABELS, TYPE_LABELS, debounce, formatTime, h, icon, pageConfig, setText, show } from "./dom.js";
-import { LIST_URL, SESSION_URL, queueFilters, readFilters, toSearch } from "./filters.js";
+import {
+  ICONS, STATUS_LABELS, TYPE_LABELS, cell, contactName, debounce, formatTime, h, icon, pageConfig, setText, show,
+} from "./dom.js";
+import {
+  LIST_URL, SESSION_URL, pagedRefresh, queueFilters, readFilters, renderPager, toSearch, wirePager,
+} from "./filters.js";
 import { connect, on } from "./live.js";
 
 const PER_PAGE = 25;
+const PAGER = { summary: "list-summary", prev: "prev-page", next: "next-page" };
 const config = pageConfig();
 const form = document.getElementById("filters");
 const body = document.getElementById("actions-body");
@@ -32,7 +37,6 @@ const workflowLabels = uniqueLabels(config.workflows ?? [], (w) => w.name || `Wo
 fillDatalist(document.getElementById("workflow-options"), workflowLabels);
 const labelFor = (labels, id) => [...labels].find(([, value]) => value === id)?.[0] ?? "";
 
-const contactName = (c) => [c.first_name, c.last_name].filter(Boolean).join(" ") || c.email || c.phone || `Contact ${c.id}`;
 let contactLabels = new Map();
 
 function pickFromText(labels, text) {
@@ -57,7 +61,7 @@ function onWorkflowInput(commit) {
 async function searchContacts(text) {
   try {
     const page = await get(`/api/contacts${toSearch({ q: text, per_page: 8 })}`);
-    contactLabels = uniqueLabels(page.items, (c) => [contactName(c), c.phone].filter(Boolean).join(" · "));
+    contactLabels = uniqueLabels(page.items, (c) => [contactName(c, `Contact ${c.id}`), c.phone].filter(Boolean).join(" · "));
   } catch {
     contactLabels = new Map();
   }
@@ -130,7 +134,7 @@ async function fillForm() {
   if (f.contact_id) {
     try {
       const contact = await get(`/api/contacts/${f.contact_id}`);
-      const label = [contactName(contact), contact.phone].filter(Boolean).join(" · ");
+      const label = [contactName(contact, `Contact ${contact.id}`), contact.phone].filter(Boolean).join(" · ");
       contactLabels = new Map([[label, contact.id]]);
       form.contact.value = label;
     } catch {
@@ -140,10 +144,6 @@ async function fillForm() {
 }
 
 // --- rendering ----------------------------------------------------------------
-
-function cell(label, ...children) {
-  return h("td", { "data-label": label }, ...children);
-}
 
 function rowFor(action) {
   const name = action.contact_name || "(no name)";
@@ -184,44 +184,27 @@ function render() {
   show("actions-table", !empty);
   show("empty-state", empty);
   setText("empty-detail", emptyDetail());
-  const { page } = state.filters;
   const total = state.unmatched ? 0 : state.total;
-  const first = (page - 1) * PER_PAGE + 1;
-  setText("list-summary", empty ? "" : `${first}–${first + rows.length - 1} of ${total}`);
-  document.getElementById("prev-page").disabled = page <= 1;
-  document.getElementById("next-page").disabled = page * PER_PAGE >= total;
-  document.querySelector(".pager").hidden = total <= PER_PAGE;
+  renderPager(PAGER, { page: state.filters.page, count: rows.length, total, perPage: PER_PAGE });
 }
 
-function showError(message) {
-  const node = document.getElementById("list-error");
-  node.textContent = message ?? "";
-  node.hidden = !message;
-}
-
-async function refresh() {
-  syncUrl();
-  if (state.unmatched) return render();
-  const seq = ++state.seq;
-  const { status, page, ...rest } = state.filters;
+function listUrl(filters) {
+  const { status, page, ...rest } = filters;
   delete rest.action_id;
-  const params = { ...rest, status: status === "all" ? null : status, page, per_page: PER_PAGE };
-  try {
-    const data = await get(`/api/manual-actions${toSearch(params)}`);
-    if (seq !== state.seq) return; // a newer request is on its way
-    if (data.items.length === 0 && data.total > 0 && page > 1) {
-      state.filters = { ...state.filters, page: Math.ceil(data.total / PER_PAGE) };
-      return refresh();
-    }
-    state.rows = data.items;
-    state.total = data.total;
-    showError(null);
-    render();
-  } catch (error) {
-    if (seq === state.seq) showError(error.message);
-  }
-  document.body.dataset.listLoaded = "true";
+  return `/api/manual-actions${toSearch({ ...rest, status: status === "all" ? null : status, page, per_page: PER_PAGE })}`;
 }
+
+const refresh = pagedRefresh(state, {
+  perPage: PER_PAGE,
+  url: listUrl,
+  prepare: () => {
+    syncUrl();
+    if (!state.unmatched) return true;
+    render();
+    return false;
+  },
+  render,
+});
 
 const refreshSoon = debounce(refresh, 150);
 
@@ -292,14 +275,7 @@ document.getElementById("clear-filters").addEventListener("click", () => {
   form.status.value = "queued";
   refresh();
 });
-document.getElementById("prev-page").addEventListener("click", () => {
-  state.filters = { ...state.filters, page: Math.max(1, state.filters.page - 1) };
-  refresh();
-});
-document.getElementById("next-page").addEventListener("click", () => {
-  state.filters = { ...state.filters, page: state.filters.page + 1 };
-  refresh();
-});
+wirePager(PAGER, state, refresh);
 
 on("manual_action.created", refreshSoon);
 on("manual_action.updated", refreshSoon);

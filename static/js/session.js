@@ -4,11 +4,11 @@
 // when the current action is deleted, reassigned or completed elsewhere.
 
 import { get, post } from "./api.js";
-import { DECLINED, Thread, confirmingQuietHours, setScheduling as showScheduling, smsCounter } from "./conversation.js";
-import { TYPE_LABELS, formatTime, h, pageConfig, parseTime, setText, show } from "./dom.js";
+import { DECLINED, Thread, composer, confirmingQuietHours, renderContactFacts } from "./conversation.js";
+import { TYPE_LABELS, contactName, formatTime, h, pageConfig, parseTime, setText, show, showMessage } from "./dom.js";
 import { LIST_URL, queueFilters, readFilters, toSearch } from "./filters.js";
 import { connect, on } from "./live.js";
-import { formatInZone, localClock, safeZone, wallTimeToIso, zoneLabel } from "./tz.js";
+import { formatInZone, safeZone, wallTimeToIso, zoneLabel } from "./tz.js";
 
 const config = pageConfig();
 const filters = readFilters();
@@ -18,8 +18,9 @@ const finished = new Set(); // completed or skipped here: their live echoes are 
 const state = { firstActionId: filters.action_id ?? null, current: null, busy: false, done: 0, renewTimer: null };
 
 const smsForm = document.getElementById("sms-form");
-const message = document.getElementById("sms-message");
-const sendAt = document.getElementById("sms-send-at");
+const { input: message, sendAt, updateCounter, setScheduling } = composer(
+  { prefix: "sms", form: "sms-form", message: "sms-message", box: "schedule-box" },
+  { zone: () => safeZone(state.contact?.timezone), send: completeSms });
 const outcomeDialog = document.getElementById("outcome-dialog");
 const autoDial = document.getElementById("call-auto");
 const AUTO_DIAL_KEY = "flowdesk.autoDial";
@@ -48,16 +49,7 @@ function view(name) {
   show("session-error", name === "error");
 }
 
-function notice(text) {
-  const node = document.getElementById("session-notice");
-  node.textContent = text ?? "";
-  node.hidden = !text;
-}
-
-function fieldError(id, text) {
-  setText(id, text);
-  show(id, Boolean(text));
-}
+const notice = (text) => showMessage("session-notice", text);
 
 function progress() {
   setText("session-progress", state.done ? `${state.done} done this session` : "");
@@ -148,20 +140,11 @@ function scheduleRenewal(action) {
 
 // --- rendering ----------------------------------------------------------------------
 
-const contactName = (c) => [c.first_name, c.last_name].filter(Boolean).join(" ") || c.name || c.email || c.phone
-  || "(no name)";
-
 function renderContact(contact, action) {
   const name = contactName(contact) || action.contact_name;
   setText("contact-name", name);
   setText("contact-initials", name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join(""));
-  const phone = document.getElementById("contact-phone");
-  phone.replaceChildren(contact.phone ? h("a", { href: `tel:${contact.phone}` }, contact.phone) : h("span", { class: "hint" }, "No phone"));
-  const email = document.getElementById("contact-email");
-  email.replaceChildren(contact.email ? h("a", { href: `mailto:${contact.email}` }, contact.email) : h("span", { class: "hint" }, "No email"));
-  const zone = safeZone(contact.timezone);
-  setText("contact-timezone", zoneLabel(zone));
-  setText("contact-clock", `${localClock(zone)} there`);
+  renderContactFacts(contact);
   const tags = contact.tags ?? [];
   document.getElementById("contact-tags").replaceChildren(
     ...(tags.length ? tags.map((tag) => h("li", { class: "tag" }, tag)) : [h("li", { class: "hint" }, "No tags")]));
@@ -201,7 +184,7 @@ function renderAction(action, contact) {
     message.value = action.message ?? "";
     updateCounter();
     setScheduling(false);
-    fieldError("sms-error", "");
+    showMessage("sms-error", "");
     const zone = safeZone(contact.timezone);
     setText("sms-zone", `(${zoneLabel(zone)})`);
   } else {
@@ -213,29 +196,19 @@ function renderAction(action, contact) {
 
 // --- Manual SMS -------------------------------------------------------------------------
 
-function updateCounter() {
-  setText("sms-counter", smsCounter(message.value));
-}
-
-const SCHEDULE_PARTS = { box: "schedule-box", cancel: "sms-schedule-cancel", send: "sms-send", schedule: "sms-schedule" };
-
-function setScheduling(on) {
-  showScheduling(SCHEDULE_PARTS, sendAt, on, safeZone(state.contact?.timezone));
-}
-
 async function completeSms(scheduled) {
   if (state.busy || !state.current) return;
   const text = message.value;
-  if (!text.trim()) return fieldError("sms-error", "Write a message before sending.");
+  if (!text.trim()) return showMessage("sms-error", "Write a message before sending.");
   const body = { message: text };
   const zone = safeZone(state.contact?.timezone);
   if (scheduled) {
     const iso = wallTimeToIso(sendAt.value, zone);
-    if (!iso) return fieldError("sms-error", "Pick the date and time to send at.");
+    if (!iso) return showMessage("sms-error", "Pick the date and time to send at.");
     body.send_at = iso;
   }
-  fieldError("sms-error", "");
-  const done = await complete(body, (error) => fieldError("sms-error", error.message));
+  showMessage("sms-error", "");
+  const done = await complete(body, (error) => showMessage("sms-error", error.message));
   if (done) {
     const name = contactName(state.contact);
     finish(scheduled ? `Message to ${name} scheduled for ${formatInZone(body.send_at, zone)} (${zone}).`
@@ -272,7 +245,7 @@ function dialResult(result) {
 
 function openOutcome() {
   outcomeForm.reset();
-  fieldError("outcome-error", "");
+  showMessage("outcome-error", "");
   if (!outcomeDialog.open) outcomeDialog.showModal();
 }
 
@@ -280,9 +253,9 @@ outcomeForm.addEventListener("submit", async (event) => {
   if (event.submitter?.value !== "save") return;
   event.preventDefault();
   const outcome = outcomeForm.querySelector('input[name="outcome"]:checked')?.value;
-  if (!outcome) return fieldError("outcome-error", "Pick how the call went.");
+  if (!outcome) return showMessage("outcome-error", "Pick how the call went.");
   const notes = document.getElementById("outcome-notes").value.trim();
-  const done = await complete({ outcome, notes: notes || null }, (error) => fieldError("outcome-error", error.message));
+  const done = await complete({ outcome, notes: notes || null }, (error) => showMessage("outcome-error", error.message));
   if (done) {
     outcomeDialog.close("saved");
     finish(`Call with ${contactName(state.contact)} logged: ${config.outcomes?.[outcome] ?? outcome}.`);
@@ -387,16 +360,6 @@ on("connect", async ({ reconnected }) => {
 
 // --- wiring ----------------------------------------------------------------------------------
 
-smsForm.addEventListener("submit", (event) => {
-  event.preventDefault();
-  completeSms(!document.getElementById("schedule-box").hidden);
-});
-message.addEventListener("input", updateCounter);
-document.getElementById("sms-schedule").addEventListener("click", () => {
-  if (document.getElementById("schedule-box").hidden) setScheduling(true);
-  else completeSms(true);
-});
-document.getElementById("sms-schedule-cancel").addEventListener("click", () => setScheduling(false));
 document.getElementById("call-dial").addEventListener("click", dial);
 document.getElementById("call-log").addEventListener("click", openOutcome);
 document.getElementById("session-skip").addEventListener("click", skip);

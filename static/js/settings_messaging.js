@@ -1,8 +1,9 @@
 // Settings > Messaging: the account's opt-out / opt-in keywords and quiet hours, read and saved
 // over /api/settings/messaging. Keywords are typed as words separated by spaces or commas.
 
-import { api, ApiError, get } from "./api.js";
-import { setText, show } from "./dom.js";
+import { get } from "./api.js";
+import { setText } from "./dom.js";
+import { settingsForm } from "./settings_form.js";
 
 const PATH = "/api/settings/messaging";
 const form = document.getElementById("messaging-form");
@@ -27,28 +28,12 @@ function render(settings) {
   syncHours();
 }
 
-function clearErrors() {
-  for (const node of form.querySelectorAll("[data-error-for]")) node.textContent = "";
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
-  show("messaging-error", false);
-  show("messaging-saved", false);
-}
-
 // The server names fields like "opt_out_keywords.2" (the third word): show it under its list.
-function showError(error) {
-  const fields = error instanceof ApiError ? error.fields : {};
-  let placed = false;
-  for (const [path, messages] of Object.entries(fields)) {
-    const [name, index] = path.split(".");
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-    if (!slot) continue;
-    const list = index !== undefined ? words(form.elements[name]?.value ?? "") : [];
-    const prefix = list[Number(index)] ? `${list[Number(index)]}: ` : "";
-    slot.textContent = [slot.textContent, prefix + messages.join(" ")].filter(Boolean).join(" ");
-    form.elements[name]?.setAttribute("aria-invalid", "true");
-    placed = true;
-  }
-  if (!placed) setText(show("messaging-error"), error.message);
+function fieldText(path, messages) {
+  const [name, index] = path.split(".");
+  const list = index !== undefined ? words(form.elements[name]?.value ?? "") : [];
+  const prefix = list[Number(index)] ? `${list[Number(index)]}: ` : "";
+  return [name, prefix + messages.join(" ")];
 }
 
 function formBody() {
@@ -61,19 +46,9 @@ function formBody() {
   };
 }
 
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  clearErrors();
-  const button = document.getElementById("messaging-save");
-  button.disabled = true;
-  try {
-    render(await api("PUT", PATH, formBody()));
-    setText(show("messaging-saved"), "Saved.");
-  } catch (error) {
-    showError(error);
-  } finally {
-    button.disabled = false;
-  }
+const { showError } = settingsForm(form, {
+  path: PATH, ids: { error: "messaging-error", saved: "messaging-saved", save: "messaging-save" },
+  body: formBody, render, fieldText,
 });
 
 enabled.addEventListener("change", syncHours);

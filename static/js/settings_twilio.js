@@ -1,8 +1,9 @@
 // Settings > Twilio: show the account's settings and save them. The auth token is
 // write-only: the field stays blank and the page only says whether one is stored.
 
-import { api, ApiError, get } from "./api.js";
+import { api, get } from "./api.js";
 import { setText, show } from "./dom.js";
+import { settingsForm } from "./settings_form.js";
 
 const PATH = "/api/settings/twilio";
 const FIELDS = ["account_sid", "from_number", "messaging_service_sid"];
@@ -26,26 +27,6 @@ function render(settings) {
   show(removeButton, own);
 }
 
-function clearErrors() {
-  for (const node of form.querySelectorAll("[data-error-for]")) node.textContent = "";
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
-  show("twilio-error", false);
-  show("twilio-saved", false);
-}
-
-function showError(error) {
-  const fields = error instanceof ApiError ? error.fields : {};
-  let placed = false;
-  for (const [name, messages] of Object.entries(fields)) {
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-    if (!slot) continue;
-    slot.textContent = messages.join(" ");
-    form.elements[name]?.setAttribute("aria-invalid", "true");
-    placed = true;
-  }
-  if (!placed) setText(show("twilio-error"), error.message);
-}
-
 function formBody() {
   const value = (name) => form.elements[name].value.trim() || null;
   const body = Object.fromEntries(FIELDS.map((name) => [name, value(name)]));
@@ -61,19 +42,8 @@ async function load() {
   }
 }
 
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  clearErrors();
-  const button = document.getElementById("twilio-save");
-  button.disabled = true;
-  try {
-    render(await api("PUT", PATH, formBody()));
-    setText(show("twilio-saved"), "Saved.");
-  } catch (error) {
-    showError(error);
-  } finally {
-    button.disabled = false;
-  }
+const { clearErrors, showError } = settingsForm(form, {
+  path: PATH, ids: { error: "twilio-error", saved: "twilio-saved", save: "twilio-save" }, body: formBody, render,
 });
 
 removeButton.addEventListener("click", async () => {

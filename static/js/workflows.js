@@ -2,7 +2,7 @@
 // Agents see the list read-only; the server checks every write anyway.
 
 import { api, get, post } from "./api.js";
-import { ICONS, formatTime, h, icon, pageConfig, setText, show } from "./dom.js";
+import { ICONS, cell, formatTime, h, icon, pageConfig, setText, show, showMessage } from "./dom.js";
 
 const config = pageConfig();
 const canEdit = Boolean(config.can_edit);
@@ -28,10 +28,6 @@ function triggerText(trigger) {
   const label = triggerLabels[trigger?.type] ?? trigger?.type ?? "";
   const tag = trigger?.config?.tag;
   return tag ? `${label}: ${tag}` : label;
-}
-
-function cell(label, ...children) {
-  return h("td", { "data-label": label }, ...children);
 }
 
 function rowFor(wf) {
@@ -66,15 +62,8 @@ function render() {
   show("empty-state", state.rows.length === 0);
 }
 
-function showError(message) {
-  setText("list-error", message);
-  show("list-error", Boolean(message));
-}
-
-function notify(message) {
-  setText("list-notice", message);
-  show("list-notice", Boolean(message));
-}
+const showError = (message) => showMessage("list-error", message);
+const notify = (message) => showMessage("list-notice", message);
 
 async function refresh() {
   try {
