@@ -4,7 +4,7 @@
 // before the page was listening (or while it was disconnected).
 
 import { ApiError, get, post } from "../api.js";
-import { formatTime, h } from "../dom.js";
+import { contactName as displayName, formatTime, h } from "../dom.js";
 import { OUTCOME_LABELS, runDetails } from "./panel.js";
 
 const STATES = { ok: "ran", ended: "ran", waiting: "waiting", parked: "waiting", failed: "failed", cancelled: "failed",
@@ -13,7 +13,7 @@ const PAGE = 1000;
 
 export const runState = (outcome) => STATES[outcome] ?? "ran";
 
-const contactName = (c) => [c.first_name, c.last_name].filter(Boolean).join(" ") || c.email || c.phone || `Contact ${c.id}`;
+const contactName = (c) => displayName(c, `Contact ${c.id}`);
 
 export class TestRun {
   /**
