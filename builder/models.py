@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from builder.extensions import db
+from engine.statuses import OPEN_STATUSES, OPEN_VALUES, RunStatus  # noqa: F401  (re-exported)
 
 
 def utcnow() -> datetime:
@@ -226,17 +227,8 @@ class WorkflowVersion(db.Model):
     published_at: Mapped[datetime | None]
 
 
-class EnrollmentStatus(enum.StrEnum):
-    ACTIVE = "active"  # runnable now: a job will pick it up
-    WAITING = "waiting"  # a timer will resume it at wake_at
-    PARKED = "parked"  # waiting for a person (manual action)
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-OPEN_STATUSES = (EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITING, EnrollmentStatus.PARKED)
-OPEN_RUN_CLAUSE = "status IN ('active', 'waiting', 'parked') AND is_test = false"
+EnrollmentStatus = RunStatus  # the engine's statuses are the column's values
+OPEN_RUN_CLAUSE = f"status IN ({', '.join(repr(value) for value in OPEN_VALUES)}) AND is_test = false"
 
 
 class Enrollment(db.Model):

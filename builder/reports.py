@@ -9,6 +9,7 @@ from sqlalchemy import Select, case, func, select
 
 from builder.extensions import db
 from builder.models import Contact, Enrollment, ManualAction, Role, User, Workflow
+from engine.statuses import OPEN_VALUES
 
 STAFF_ROLES = (Role.ADMIN.value, Role.MANAGER.value)
 
@@ -117,7 +118,7 @@ def workflow_summaries(account_id: int) -> list[dict]:
     for wf in db.session.scalars(select(Workflow).where(Workflow.account_id == account_id).order_by(Workflow.id)):
         rows.append({
             "id": wf.id, "name": wf.name, "status": "published" if wf.published_version_id else "draft",
-            "active": sum(counts.get((wf.id, s), 0) for s in ("active", "waiting", "parked")),
+            "active": sum(counts.get((wf.id, s), 0) for s in OPEN_VALUES),
             "completed": counts.get((wf.id, "completed"), 0),
         })
     return rows

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 
 from builder.models import OPEN_STATUSES, Contact, Enrollment, Workflow, WorkflowVersion, utcnow
 from engine.triggers import TAG_ADDED, TAG_REMOVED, Event, matches
+from jobqueue import job_names
 
 log = logging.getLogger(__name__)
-ADVANCE = "jobqueue.jobs.advance_enrollments"
+ADVANCE = job_names.ADVANCE_ENROLLMENTS
 
 
 def source_key(event: Event) -> str:

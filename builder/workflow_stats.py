@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 
 from builder.extensions import db
 from builder.models import Enrollment, EnrollmentStatus, ExecutionLog
+from engine.statuses import OPEN_VALUES
 
-OPEN = [s.value for s in (EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITING, EnrollmentStatus.PARKED)]
+OPEN = list(OPEN_VALUES)
 PAUSED = [EnrollmentStatus.WAITING.value, EnrollmentStatus.PARKED.value]
 PASSED_OUTCOMES = ["ok", "skipped", "ended"]
 

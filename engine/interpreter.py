@@ -16,15 +16,17 @@ from engine.context import StepContext
 from engine.graph import Graph, Step
 from engine.ports import ContactView, RunState, Store
 from engine.registry import Outcome, Result
+from engine.statuses import OPEN_VALUES, RunStatus
 
 log = logging.getLogger(__name__)
 
 # A guard, not a limit users meet: validation rejects loops without a wait.
 MAX_STEPS_PER_PASS = 1000
 
-ACTIVE, WAITING, PARKED = "active", "waiting", "parked"
-COMPLETED, FAILED, CANCELLED = "completed", "failed", "cancelled"
-OPEN = (ACTIVE, WAITING, PARKED)
+# Plain strings: RunState.status is a str, whichever store holds it.
+ACTIVE, WAITING, PARKED = RunStatus.ACTIVE.value, RunStatus.WAITING.value, RunStatus.PARKED.value
+COMPLETED, FAILED, CANCELLED = RunStatus.COMPLETED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value
+OPEN = OPEN_VALUES
 
 
 def idempotency_key(run: RunState) -> str:

@@ -18,12 +18,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from builder import conversation_live, live, workflow_live
 from builder.store import AfterCommit
-from jobqueue import outbox
+from jobqueue import job_names, outbox
 from jobqueue.queues import enqueue, enqueue_at
 
 log = logging.getLogger(__name__)
-RESUME = "jobqueue.jobs.resume_enrollment"
-ADVANCE = "jobqueue.jobs.advance_enrollments"
+RESUME = job_names.RESUME_ENROLLMENT
+ADVANCE = job_names.ADVANCE_ENROLLMENTS
 # Redis is down or unreachable. Other Redis errors (a bad command, out of memory) are bugs or
 # capacity problems that should surface, not be deferred.
 REDIS_DOWN: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)

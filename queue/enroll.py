@@ -26,12 +26,12 @@ from builder.models import (
     WorkflowVersion,
     utcnow,
 )
-from jobqueue import effects, runner
+from jobqueue import effects, job_names, runner
 from jobqueue.queues import enqueue_at, enqueue_many
 
 log = logging.getLogger(__name__)
-ENROLL_BATCH = "jobqueue.jobs.enroll_batch"
-ADVANCE = "jobqueue.jobs.advance_enrollments"
+ENROLL_BATCH = job_names.ENROLL_BATCH
+ADVANCE = job_names.ADVANCE_ENROLLMENTS
 
 
 def source_key(bulk_id: int) -> str:

@@ -26,11 +26,12 @@ from builder.extensions import db
 from builder.models import Contact, InboundEvent, Message, utcnow
 from builder.phones import normalize_phone
 from builder.store import AfterCommit
+from jobqueue import job_names
 from jobqueue.effects import carry_out
 from jobqueue.queues import enqueue, enqueue_many
 
 log = logging.getLogger(__name__)
-PROCESS = "jobqueue.jobs.process_inbound"
+PROCESS = job_names.PROCESS_INBOUND
 LIMIT = 5000
 
 

@@ -28,10 +28,11 @@ from builder import conversation_live
 from builder.extensions import db
 from builder.models import Contact, Message, utcnow
 from builder.providers import ProviderError, Sent, SmsProvider, get_provider
+from jobqueue import job_names
 from jobqueue.queues import enqueue, enqueue_at
 
 log = logging.getLogger(__name__)
-DELIVER = "jobqueue.jobs.deliver_messages"
+DELIVER = job_names.DELIVER_MESSAGES
 
 
 def _claim(message_id: int) -> Any | None:

@@ -26,14 +26,14 @@ from builder.models import (
     Message,
     utcnow,
 )
-from jobqueue import inbound
+from jobqueue import inbound, job_names
 from jobqueue.connection import get_redis
 from jobqueue.enroll import ADVANCE, batch_due_at, schedule_batches
 from jobqueue.queues import enqueue, enqueue_many
 
 log = logging.getLogger(__name__)
-RESUME = "jobqueue.jobs.resume_enrollment"
-DELIVER = "jobqueue.jobs.deliver_messages"
+RESUME = job_names.RESUME_ENROLLMENT
+DELIVER = job_names.DELIVER_MESSAGES
 LOCK = "flowdesk:reconcile:lock"
 STATS_LOCK = "flowdesk:statistics:lock"
 LIMIT = 5000  # per kind per pass; the next pass takes the rest

@@ -28,6 +28,7 @@ from builder.models import Account, Contact, Enrollment, ManualAction, Message, 
 from builder.store import AfterCommit, SqlStore
 from engine import interpreter
 from engine.actions.wait_for_reply import REPLY
+from engine.statuses import OPEN_VALUES
 from engine.triggers import CUSTOMER_REPLIED, Event
 from jobqueue.inbound import InboundSms, reaction
 from jobqueue.runner import graphs_for, rotation_counter
@@ -35,7 +36,7 @@ from jobqueue.runner import graphs_for, rotation_counter
 log = logging.getLogger(__name__)
 
 HELP = frozenset({"help", "info"})
-OPEN = ("active", "waiting", "parked")
+OPEN = OPEN_VALUES
 
 
 def keyword(body: str) -> str | None:

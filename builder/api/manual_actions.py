@@ -34,7 +34,7 @@ from builder.extensions import db
 from builder.models import Contact, Enrollment, ManualAction, Message, User, utcnow
 from builder.reports import visible_actions
 from builder.store import AfterCommit
-from jobqueue import outbox
+from jobqueue import job_names, outbox
 from jobqueue.queues import enqueue_at
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def _send_or_schedule(message: Message) -> None:
         outbox.deliver([message.id])
         return
     try:
-        enqueue_at(message.send_at, "jobqueue.jobs.deliver_messages", [message.id])
+        enqueue_at(message.send_at, job_names.DELIVER_MESSAGES, [message.id])
     except RedisError:  # the reconciler sends scheduled messages that are due
         log.exception("could not schedule message %s; the reconciler will send it when due", message.id)
 
