@@ -15,6 +15,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from builder.access import EDITORS, visible_contacts
 from builder.api.common import MAX_ID
 from builder.api.workflow_common import account_workflows
 from builder.extensions import db
@@ -22,15 +23,11 @@ from builder.models import Contact, ContactTag, User, Workflow
 from builder.pages import _assignees, _me
 
 bp = Blueprint("contact_pages", __name__)
-EDITORS = ("admin", "manager")
 TAG_SUGGESTIONS = 200
 
 
 def _visible_contacts():
-    query = select(Contact).where(Contact.account_id == current_user.account_id, Contact.deleted_at.is_(None))
-    if not current_user.can_see_all:
-        query = query.where(Contact.assigned_user_id == current_user.id)
-    return query
+    return visible_contacts(current_user)
 
 
 def _published_workflows() -> list[dict[str, Any]]:

@@ -7,18 +7,12 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
+from builder.access import EDITORS
 from builder.extensions import db
-from builder.models import Contact, Enrollment, ManualAction, Role, User, Workflow
+from builder.models import Enrollment, ManualAction, User, Workflow
 from engine.statuses import OPEN_VALUES
 
-STAFF_ROLES = (Role.ADMIN.value, Role.MANAGER.value)
-
-
-def can_see_contact(user: User, contact: Contact | None) -> bool:
-    """Agents see a contact only while it is assigned to them; admins and managers every contact of their
-    account. A deleted contact is seen by nobody, as in the contacts API."""
-    return (contact is not None and contact.deleted_at is None and contact.account_id == user.account_id
-            and (user.can_see_all or contact.assigned_user_id == user.id))
+STAFF_ROLES = EDITORS
 
 
 def staff_ids(account_ids: Iterable[int]) -> dict[int, list[int]]:

@@ -38,12 +38,13 @@ from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room, leave_room
 
 from builder import conversation_live, live, workflow_live
+from builder.access import can_see_contact
 from builder.api.common import MAX_ID
 from builder.api.workflow_common import account_workflows
 from builder.auth import user_from_token
 from builder.extensions import db
 from builder.models import Contact, User, Workflow
-from builder.reports import can_see_contact, counts_for
+from builder.reports import counts_for
 
 SESSION_KEY = "live_user_id"  # in the connection's own copy of the session, never the browser's cookie
 

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from builder.access import EDITORS
 from builder.api.workflow_common import account_workflows
 from builder.extensions import db
 from builder.models import Contact, User, Workflow
@@ -21,7 +22,6 @@ from builder.pages import _me
 from engine.graph import TRIGGER_TYPES
 
 bp = Blueprint("workflow_pages", __name__)
-EDITORS = ("admin", "manager")
 CUSTOM_FIELD_SAMPLE = 500  # recent contacts read for custom field names (the merge-field picker)
 STANDARD_MERGE_FIELDS = [
     ("First name", "first_name"), ("Last name", "last_name"), ("Full name", "name"), ("Email", "email"),

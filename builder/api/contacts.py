@@ -23,7 +23,8 @@ from flask import current_app, g
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from sqlalchemy import Select, or_, select, update
 
-from builder import action_handover, conversation_live, live, triggers
+from builder import access, action_handover, conversation_live, live, triggers
+from builder.access import EDITORS
 from builder.api import blueprint, fail
 from builder.api.common import (
     MAX_ID,
@@ -47,7 +48,6 @@ from engine.triggers import CONTACT_CREATED, Event
 
 log = logging.getLogger(__name__)
 bp = blueprint("api_contacts", "/contacts", description="Contacts")
-EDITORS = ("admin", "manager")
 
 
 # --- contact fields ------------------------------------------------------
@@ -165,10 +165,7 @@ class ContactPage(PageSchema):
 # --- helpers -------------------------------------------------------------
 
 def visible_contacts() -> Select:
-    query = select(Contact).where(Contact.account_id == g.user.account_id, Contact.deleted_at.is_(None))
-    if not g.user.can_see_all:
-        query = query.where(Contact.assigned_user_id == g.user.id)
-    return query
+    return access.visible_contacts(g.user)
 
 
 def _contact(contact_id: int) -> Contact:

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select, update
 
 from builder import claims
+from builder.access import can_see_contact
 from builder.api import fail
 from builder.api.common import DateTime, Flag, Id
 from builder.api.contacts import ContactSchema
@@ -21,7 +22,6 @@ from builder.conversation_live import ThreadMessageSchema, thread_query, thread_
 from builder.extensions import db
 from builder.models import Call, Enrollment, EnrollmentStatus, Message, Note, Workflow, utcnow
 from builder.providers import NotConfigured, ProviderError, Sent, SmsProvider, get_provider
-from builder.reports import can_see_contact
 from jobqueue.runner import graphs_for
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from builder import conversation_live, live
+from builder.access import EDITORS
 from builder.api import blueprint, fail
 from builder.api.common import MAX_ID, DateTime, Flag, Id, PageQuery, PageSchema, Text, carry_out_committed, paginate
 from builder.api.messaging_settings import check_quiet_hours
@@ -281,7 +282,7 @@ class ReassignSchema(Schema):
 
 
 @bp.patch("/<int:action_id>")
-@require_role("admin", "manager")
+@require_role(*EDITORS)
 @bp.arguments(ReassignSchema)
 @bp.response(200, ManualActionSchema)
 def reassign_action(data: dict[str, Any], action_id: int):

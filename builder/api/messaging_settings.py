@@ -16,6 +16,7 @@ from typing import Any
 from flask import abort, g, jsonify, make_response
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from builder.access import ADMINS
 from builder.api import blueprint
 from builder.api.common import Flag
 from builder.auth import require_role
@@ -108,7 +109,7 @@ def _stored(words: list[str], default: tuple[str, ...]) -> list[str] | None:
 # require_role sits above @bp.arguments: the role is checked before the body is, so an agent's
 # PUT is a 403 whatever it sends.
 @bp.get("/messaging")
-@require_role("admin")
+@require_role(*ADMINS)
 @bp.response(200, MessagingSettingsOut)
 def get_messaging():
     """The account's opt-out / opt-in keywords and quiet hours."""
@@ -116,7 +117,7 @@ def get_messaging():
 
 
 @bp.put("/messaging")
-@require_role("admin")
+@require_role(*ADMINS)
 @bp.arguments(MessagingSettingsIn)
 @bp.response(200, MessagingSettingsOut)
 def put_messaging(data: dict[str, Any]):

@@ -12,6 +12,7 @@ from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from builder import twilio_settings
+from builder.access import ADMINS
 from builder.api import blueprint, fail
 from builder.api.common import DateTime, Text
 from builder.api.contacts import Phone
@@ -66,7 +67,7 @@ def _current(account_id: int) -> dict[str, Any]:
 
 
 @bp.get("/twilio")
-@require_role("admin")
+@require_role(*ADMINS)
 @bp.response(200, TwilioSettingsOut)
 def get_twilio():
     """The account's Twilio settings (without the auth token)."""
@@ -74,7 +75,7 @@ def get_twilio():
 
 
 @bp.put("/twilio")
-@require_role("admin")
+@require_role(*ADMINS)
 @bp.arguments(TwilioSettingsIn)
 @bp.response(200, TwilioSettingsOut)
 def put_twilio(data: dict[str, Any]):
@@ -89,7 +90,7 @@ def put_twilio(data: dict[str, Any]):
 
 
 @bp.delete("/twilio")
-@require_role("admin")
+@require_role(*ADMINS)
 @bp.response(204)
 def delete_twilio():
     """Forget the account's own settings: the environment's TWILIO_* apply again, else the console provider."""

@@ -6,6 +6,7 @@ from flask import current_app, g
 from marshmallow import Schema, ValidationError, fields, pre_load, validates
 from sqlalchemy import select
 
+from builder.access import EDITORS
 from builder.api import blueprint
 from builder.auth import require_role
 from builder.extensions import db
@@ -48,7 +49,7 @@ class ProfilePatch(Schema):
 
 @bp.get("")
 @bp.response(200, UserSchema(many=True))
-@require_role("admin", "manager")
+@require_role(*EDITORS)
 def list_users():
     """The account's users (admins and managers)."""
     return db.session.scalars(select(User).where(User.account_id == g.user.account_id).order_by(User.id)).all()

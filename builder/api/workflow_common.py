@@ -22,7 +22,6 @@ from builder.workflow_stats import run_counts
 from engine.graph import GraphSchema, load_graph
 
 bp = blueprint("api_workflows", "/workflows", description="Workflows, versions, enrollment and the execution log")
-EDITORS = ("admin", "manager")
 GRAPH_BODY = {"required": True, "content": {"application/json": {"schema": GraphSchema}}}
 
 

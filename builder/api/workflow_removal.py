@@ -15,7 +15,8 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import delete, select, update
 
 from builder import live
-from builder.api.workflow_common import EDITORS, bp, find_workflow, retiring_clause
+from builder.access import EDITORS
+from builder.api.workflow_common import bp, find_workflow, retiring_clause
 from builder.auth import require_role
 from builder.extensions import db
 from builder.models import Enrollment, ManualAction, Note, Workflow, utcnow

@@ -8,11 +8,12 @@ from flask import g, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
+from builder.access import EDITORS
 from builder.api import fail
 from builder.api.common import DateTime, Flag, Id, Number, Text
 from builder.api.contacts import _search as contact_search
 from builder.api.contacts import visible_contacts
-from builder.api.workflow_common import EDITORS, bp, find_workflow
+from builder.api.workflow_common import bp, find_workflow
 from builder.auth import require_role
 from builder.extensions import db
 from builder.models import BulkEnrollment, Contact, ContactTag, ExecutionLog

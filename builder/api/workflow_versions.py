@@ -9,10 +9,10 @@ from flask import request
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from builder.access import EDITORS
 from builder.api import fail
 from builder.api.common import Number
 from builder.api.workflow_common import (
-    EDITORS,
     VersionSchema,
     WorkflowSchema,
     bp,

@@ -11,10 +11,10 @@ from flask import g
 from marshmallow import Schema
 from sqlalchemy import select
 
+from builder.access import EDITORS
 from builder.api import fail
 from builder.api.common import Number
 from builder.api.workflow_common import (
-    EDITORS,
     GRAPH_BODY,
     WorkflowSchema,
     WorkflowSummarySchema,
