@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## Install, migrate, load demo data, start Redis if needed, run web + worker.
 run: $(STAMP)
-	$(BIN)/python -m builder.devserver
+	$(BIN)/python -m builder.server.devserver
 
 ## Install, then lint, check the import rules (.importlinter) and run the whole test suite (SQLite and PostgreSQL).
 test: $(STAMP) chromium

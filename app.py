@@ -7,8 +7,21 @@ from typing import Any
 
 from flask import Flask
 
-from builder import config, database, input_limits, live, log_redaction
+from builder import config, database
+from builder.api import register_api
 from builder.extensions import api, csrf, db, login_manager, migrate, socketio
+from builder.http import input_limits, log_redaction, security_headers, unavailable
+from builder.live import emit, sockets
+from builder.server import cli
+from builder.web import (
+    auth_pages,
+    contact_pages,
+    pages,
+    settings_pages,
+    twilio_webhooks,
+    workflow_hooks,
+    workflow_pages,
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -33,31 +46,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # init_app keeps options from earlier calls, the queue's client manager included:
     # without this, an app made without a queue would still publish through the last one.
     socketio.server_options.pop("client_manager", None)
-    socketio.init_app(app, message_queue=queue, channel=live.channel(queue))
-
-    from builder import (
-        auth,
-        cli,
-        contact_pages,
-        pages,
-        security_headers,
-        settings_pages,
-        sockets,
-        unavailable,
-        webhooks,
-        workflow_hooks,
-        workflow_pages,
-    )
-    from builder.api import register_api
+    socketio.init_app(app, message_queue=queue, channel=emit.channel(queue))
 
     register_api(api, app)
-    app.register_blueprint(auth.bp)
+    app.register_blueprint(auth_pages.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(workflow_pages.bp)
     app.register_blueprint(contact_pages.bp)
     app.register_blueprint(settings_pages.bp)
-    csrf.exempt(webhooks.bp)  # Twilio signs its requests instead
-    app.register_blueprint(webhooks.bp)
+    csrf.exempt(twilio_webhooks.bp)  # Twilio signs its requests instead
+    app.register_blueprint(twilio_webhooks.bp)
     csrf.exempt(workflow_hooks.bp)  # authenticated by the secret in the URL
     app.register_blueprint(workflow_hooks.bp)
     cli.register(app)

@@ -218,10 +218,10 @@ def drop_render(page: Page) -> float:
 
 
 def bench(args: argparse.Namespace) -> None:
-    from builder.cli import create_user
+    from builder.domain.users import create_user
+    from builder.domain.workflows import create_workflow
     from builder.extensions import db
     from builder.models import Account
-    from builder.workflows import create_workflow
 
     with claimed_redis(args.redis, None) as redis_url, serve(redis_url) as live:
         account = Account(name="Bench", quiet_hours_enabled=False)
@@ -272,9 +272,9 @@ def bench(args: argparse.Namespace) -> None:
 # --- screenshots ---------------------------------------------------------------------------------
 
 def screenshots(args: argparse.Namespace) -> None:
-    from builder import demo
     from builder.extensions import db
     from builder.models import Workflow
+    from builder.server import demo
     from tests.conftest import run_jobs
 
     out = Path(args.screenshots)

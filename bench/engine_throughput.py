@@ -240,9 +240,9 @@ def seed(size: int):
     """Three users, `size` contacts (two in three with an email), the workflow. Returns (workflow, version, ids)."""
     from sqlalchemy import insert, select
 
+    from builder.domain.workflows import create_workflow
     from builder.extensions import db
     from builder.models import Account, Contact, User, utcnow
-    from builder.workflows import create_workflow
 
     account = Account(name="Bench", quiet_hours_enabled=False)
     db.session.add(account)

@@ -26,7 +26,7 @@ from support import app_on, percentile, service_args  # noqa: E402
 
 
 def measure(kind: str, services: Services, workdir: Path, contacts: int, repeat: int) -> list[float]:
-    from builder.cli import create_user
+    from builder.domain.users import create_user
     from builder.extensions import db
     from builder.models import Account, Contact
 

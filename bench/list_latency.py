@@ -30,7 +30,7 @@ AGENTS, WORKFLOWS, CONTACTS = 10, 20, 5000
 
 
 def seed(rows: int):
-    from builder.cli import create_user
+    from builder.domain.users import create_user
     from builder.extensions import db
     from builder.models import Account, Contact, ManualAction, Workflow, utcnow
 

@@ -253,9 +253,9 @@ def seed(env: dict[str, str], clients: int, contacts: int) -> dict[str, Any]:
     contacts assigned round-robin to the agents, and the published workflow."""
     from sqlalchemy import insert, select
 
-    from builder.cli import create_user
+    from builder.domain.users import create_user
+    from builder.domain.workflows import create_workflow
     from builder.models import Account, ApiToken, Contact, User, utcnow
-    from builder.workflows import create_workflow
 
     with app_with(env) as (_app, db):
         db.create_all()

@@ -50,9 +50,9 @@ def graph(name: str) -> dict:
 
 def seed(runs: int) -> int:
     """The measured workflow's id. Each workflow's runs have contacts of their own: open runs must be unique."""
+    from builder.domain.workflows import create_workflow
     from builder.extensions import db
     from builder.models import Account, Contact, Enrollment, ExecutionLog, utcnow
-    from builder.workflows import create_workflow
 
     rng = random.Random(11)
     account = Account(name="bench", quiet_hours_enabled=False)
@@ -117,8 +117,8 @@ def analyze(kind: str) -> None:
 
 
 def time_stats(workflow_id: int, repeat: int) -> tuple[float, float, dict]:
+    from builder.domain.workflow_stats import step_stats
     from builder.extensions import db
-    from builder.workflow_stats import step_stats
 
     timings, result = [], {}
     for _ in range(repeat + 2):  # the first two warm caches and are dropped

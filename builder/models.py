@@ -16,6 +16,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from builder.extensions import db
 from engine.statuses import OPEN_STATUSES, OPEN_VALUES, RunStatus  # noqa: F401  (re-exported)
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on both databases
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
@@ -303,6 +305,21 @@ class ManualActionStatus(enum.StrEnum):
     QUEUED = "queued"
     COMPLETED = "completed"
     DELETED = "deleted"
+
+
+class MessageStatus(enum.StrEnum):
+    """An SMS's state: outbound ones move queued -> sending -> accepted/sent -> delivered (or undelivered,
+    failed; unknown when a send was interrupted and may or may not have gone); inbound ones are received."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    RECEIVED = "received"
 
 
 class ManualAction(db.Model):

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from engine import merge
-from engine.graph import Step
 from engine.ports import ContactView, RunState, Store
+from engine.step import Step
 
 
 @dataclass

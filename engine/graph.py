@@ -20,6 +20,7 @@ from marshmallow import (
 )
 
 from engine import registry, triggers
+from engine.step import Step
 
 SCHEMA_VERSION = 1
 # \Z, not $: "$" would also accept a trailing newline.
@@ -197,26 +198,6 @@ def _graph_errors(messages: Any) -> dict[str, list[str]]:
     return out
 
 
-@dataclass(frozen=True)
-class Step:
-    id: str
-    type: str
-    name: str
-    config: dict[str, Any]
-    next: str | None
-
-    @classmethod
-    def from_dict(cls, step_id: str, raw: dict[str, Any]) -> Step:
-        return cls(step_id, raw["type"], raw.get("name") or "", raw.get("config") or {}, raw.get("next"))
-
-    @property
-    def action(self) -> registry.Action:
-        action = registry.get(self.type)
-        if action is None:
-            raise KeyError(f"unknown action type {self.type!r}")
-        return action
-
-
 @dataclass
 class Graph:
     """A validated graph, parsed once per version and shared by every run of it."""
@@ -239,7 +220,7 @@ class Graph:
 
     def successors(self, step_id: str) -> list[str]:
         step = self.steps[step_id]
-        return [t for t in step.action.exits(step) if t is not None and t in self.steps]
+        return [t for t in registry.action_for(step).exits(step) if t is not None and t in self.steps]
 
     def reachable(self) -> set[str]:
         seen: set[str] = set()
@@ -254,7 +235,7 @@ class Graph:
 
     def cycle_without_pause(self) -> list[str] | None:
         """A loop made only of instant steps would spin forever; find one if any."""
-        instant = {sid for sid, s in self.steps.items() if not s.action.pauses_at(s)}
+        instant = {sid for sid, s in self.steps.items() if not registry.action_for(s).pauses_at(s)}
         state: dict[str, int] = {}  # 1 = on the current path, 2 = done
         path: list[str] = []
 

@@ -12,11 +12,13 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from engine import registry
 from engine.context import StepContext
-from engine.graph import Graph, Step
+from engine.graph import Graph
 from engine.ports import ContactView, RunState, Store
 from engine.registry import Outcome, Result
 from engine.statuses import OPEN_VALUES, RunStatus
+from engine.step import Step
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +114,7 @@ def _call(step: Step, run: RunState, contact: ContactView, store: Store, now: da
     ctx = StepContext(run=run, step=step, contact=contact, store=store, now=now, key=key, settings=settings)
     started = time.perf_counter()
     try:
-        result = fn(step.action, ctx)
+        result = fn(registry.action_for(step), ctx)
         if not isinstance(result, Result):
             raise TypeError(f"the {step.type} handler returned {type(result).__name__}, not a Result")
     except Exception as exc:  # a handler bug must fail this run, not the whole batch

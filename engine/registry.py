@@ -5,13 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from marshmallow import Schema
 
-if TYPE_CHECKING:
-    from engine.context import StepContext
-    from engine.graph import Step
+from engine.context import StepContext
+from engine.step import Step
 
 
 class Outcome(enum.StrEnum):
@@ -89,6 +88,14 @@ def register(cls: type[Action]) -> type[Action]:
 
 def get(action_type: str) -> Action | None:
     return _REGISTRY.get(action_type)
+
+
+def action_for(step: Step) -> Action:
+    """The handler of `step`'s type; KeyError for a type nobody registered."""
+    action = get(step.type)
+    if action is None:
+        raise KeyError(f"unknown action type {step.type!r}")
+    return action
 
 
 def all_actions() -> list[Action]:

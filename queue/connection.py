@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from flask import current_app
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # A Redis that is down refuses at once, but an unreachable host would otherwise hold a request
 # (or a worker) for the operating system's connect timeout, minutes: fail fast and let the
@@ -13,6 +15,9 @@ from redis import Redis
 # blocking dequeue by itself.
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 15
+# Redis is down or unreachable. Other Redis errors (a bad command, out of memory) are bugs or
+# capacity problems that should surface, not be deferred or answered with 503.
+REDIS_DOWN: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
 @lru_cache(maxsize=8)

@@ -13,20 +13,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis import RedisError
 
-from builder import conversation_live, live, workflow_live
-from builder.store import AfterCommit
+from builder.domain import workflows
+from builder.domain.store import AfterCommit
+from builder.extensions import db
+from builder.live import action_events, conversation_events, workflow_events
 from jobqueue import job_names, outbox
+from jobqueue.connection import REDIS_DOWN
 from jobqueue.queues import enqueue, enqueue_at
 
 log = logging.getLogger(__name__)
 RESUME = job_names.RESUME_ENROLLMENT
 ADVANCE = job_names.ADVANCE_ENROLLMENTS
-# Redis is down or unreachable. Other Redis errors (a bad command, out of memory) are bugs or
-# capacity problems that should surface, not be deferred.
-REDIS_DOWN: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
+DELIVER = job_names.DELIVER_MESSAGES
+PROCESS_INBOUND = job_names.PROCESS_INBOUND
 
 
 @contextmanager
@@ -45,19 +46,50 @@ def carry_out(after: AfterCommit) -> None:
     _enqueue_all(after)
     if after.manual_actions:
         # Before the sends: a provider on a slow line must not hold up the queues people are watching.
-        live.publish_actions(after.manual_actions, "created")
+        action_events.publish_actions(after.manual_actions, "created")
     if after.removed_actions:
-        live.publish_actions(after.removed_actions, "deleted")
-    if after.handed_over:
-        live.publish_action_ids(list(after.handed_over), "updated", previous_assignees=after.handed_over)
+        action_events.publish_actions(after.removed_actions, "deleted")
+    if after.updated_actions:
+        action_events.publish_action_ids(list(after.updated_actions), "updated",
+                                         previous_assignees=after.updated_actions)
     # Test runs step by step and the step counts, for builder pages watching these workflows.
-    workflow_live.publish_logged(after.logged)
+    workflow_events.publish_logged(after.logged)
+    _remove_finished_workflows({step.workflow_id for step in after.logged})
     if after.contacts:
-        conversation_live.publish_contacts(after.contacts)
+        conversation_events.publish_contacts(after.contacts)
+    if after.received:
+        conversation_events.publish(after.received, "created")
+    if after.updated_messages:
+        conversation_events.publish(after.updated_messages, "updated")
     if after.messages:
-        conversation_live.publish(after.messages, "created")
-        # Sending needs no Redis: the outbox claims and sends straight from the database.
+        conversation_events.publish(after.messages, "created")
+        # Sending needs no Redis: the outbox claims and sends straight from the database
+        # (a scheduled message is not due yet, so the claim leaves it for its job).
         outbox.deliver([m.id for m in after.messages])
+
+
+def carry_out_committed(after: AfterCommit) -> None:
+    """Enqueue what a committed change asked for. If Redis is away, the change still
+    stands: the reconciler finds the paused runs in the database and resumes them."""
+    try:
+        carry_out(after)
+    except RedisError:
+        log.exception("could not enqueue follow-up work; the reconciler will pick it up")
+
+
+
+def _remove_finished_workflows(workflow_ids: set[int]) -> None:
+    """Deleted workflows whose last run has now ended go (see builder.domain.workflows)."""
+    if not workflow_ids:
+        return
+    try:
+        removed = workflows.remove_finished(workflow_ids)
+    except Exception:
+        db.session.rollback()
+        log.exception("could not remove deleted workflows whose runs have finished; the next pass tries again")
+        return
+    if removed:
+        log.info("removed deleted workflows %s: their last runs have finished", removed)
 
 
 def _enqueue_all(after: AfterCommit) -> None:
@@ -69,8 +101,12 @@ def _enqueue_all(after: AfterCommit) -> None:
     ]
     calls += [(f"resume of enrollment {eid} (seq {seq}, {event})", partial(enqueue, RESUME, eid, seq, event))
               for eid, seq, event in after.resumes]
+    calls += [(f"scheduled message {mid} (at {when:%Y-%m-%d %H:%M})", partial(enqueue_at, when, DELIVER, [mid]))
+              for mid, when in after.scheduled]
+    calls += [(f"inbound event {eid}", partial(enqueue, PROCESS_INBOUND, eid)) for eid in after.inbound_events]
     if after.started:
-        calls.append((f"start of enrollments {_ids(after.started)}", partial(enqueue, ADVANCE, list(after.started))))
+        calls.append((f"new runs {_ids(after.started)} (the reconciler will start them)",
+                      partial(enqueue, ADVANCE, list(after.started))))
     for index, (_, call) in enumerate(calls):
         try:
             call()

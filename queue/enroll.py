@@ -26,6 +26,7 @@ from builder.models import (
     WorkflowVersion,
     utcnow,
 )
+from engine.statuses import RunStatus
 from jobqueue import effects, job_names, runner
 from jobqueue.queues import enqueue_at, enqueue_many
 
@@ -115,7 +116,7 @@ def create_batch_enrollments(bulk_id: int, index: int) -> list[int]:
         return []
     ids = bulk.contact_ids[index * bulk.batch_size:(index + 1) * bulk.batch_size]
     if db.session.get(BulkEnrollmentBatch, (bulk_id, index)) is not None:
-        return _batch_runs(bulk, ids, status="active")
+        return _batch_runs(bulk, ids, status=RunStatus.ACTIVE)
     version = db.session.get(WorkflowVersion, bulk.version_id)
     allow_reentry = bool((version.graph.get("settings") or {}).get("allow_reentry"))
     eligible = _eligible(bulk, ids, allow_reentry)

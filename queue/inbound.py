@@ -17,18 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from redis import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from builder import conversation_live
+from builder.domain import contacts
+from builder.domain.phones import normalize_phone
+from builder.domain.store import AfterCommit
 from builder.extensions import db
-from builder.models import Contact, InboundEvent, Message, utcnow
-from builder.phones import normalize_phone
-from builder.store import AfterCommit
+from builder.models import Contact, InboundEvent, Message, MessageStatus, utcnow
 from jobqueue import job_names
-from jobqueue.effects import carry_out
-from jobqueue.queues import enqueue, enqueue_many
+from jobqueue.effects import carry_out_committed
+from jobqueue.queues import enqueue_many
 
 log = logging.getLogger(__name__)
 PROCESS = job_names.PROCESS_INBOUND
@@ -80,10 +79,8 @@ def accept(account_id: int, params: dict[str, str]) -> tuple[int, bool]:
 
 
 def enqueue_processing(event_id: int) -> None:
-    try:
-        enqueue(PROCESS, event_id)
-    except RedisError:  # the event is stored: the reconciler enqueues it again
-        log.exception("could not enqueue inbound event %s; the reconciler will", event_id)
+    """After the event is stored; if the enqueue is lost, the reconciler enqueues it again."""
+    carry_out_committed(AfterCommit(inbound_events=[event_id]))
 
 
 def requeue_unprocessed(cutoff: datetime) -> int:
@@ -112,8 +109,9 @@ def _lock_phone(account_id: int, phone: str) -> None:
         db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"inbound:{account_id}:{phone}"))))
 
 
-def _contact_for(account_id: int, phone: str) -> tuple[Contact, bool]:
-    """The contact we last texted at this number, else the oldest with it, else a new one."""
+def _contact_for(account_id: int, phone: str, after: AfterCommit) -> tuple[Contact, bool]:
+    """The contact we last texted at this number, else the oldest with it, else a new one (which,
+    like any new contact, fires "contact created" workflows)."""
     _lock_phone(account_id, phone)
     live = (Contact.account_id == account_id, Contact.phone == phone, Contact.deleted_at.is_(None))
     contact_id = db.session.scalar(
@@ -122,10 +120,7 @@ def _contact_for(account_id: int, phone: str) -> tuple[Contact, bool]:
     ) or db.session.scalar(select(Contact.id).where(*live).order_by(Contact.id).limit(1))
     if contact_id is not None:
         return db.session.get(Contact, contact_id), False
-    contact = Contact(account_id=account_id, phone=phone)
-    db.session.add(contact)
-    db.session.flush()
-    return contact, True
+    return contacts.create_contact(account_id, {"phone": phone}, after), True
 
 
 def _finish(event_id: int, **values) -> bool:
@@ -136,13 +131,13 @@ def _finish(event_id: int, **values) -> bool:
     ).rowcount == 1
 
 
-def _record(event: InboundEvent, phone: str) -> InboundSms:
+def _record(event: InboundEvent, phone: str, after: AfterCommit) -> InboundSms:
     payload = event.payload
-    contact, created = _contact_for(event.account_id, phone)
+    contact, created = _contact_for(event.account_id, phone, after)
     message = Message(
         account_id=event.account_id, contact_id=contact.id, direction="inbound", channel="sms",
         from_number=phone, to_number=(payload.get("To") or "")[:20] or None, body=payload.get("Body", ""),
-        status="received", provider="twilio", provider_sid=event.provider_sid,
+        status=MessageStatus.RECEIVED, provider="twilio", provider_sid=event.provider_sid,
         idempotency_key=f"inbound:{event.provider_sid}"[:80], sent_at=event.received_at, status_at=utcnow(),
     )
     db.session.add(message)
@@ -168,19 +163,16 @@ def process_event(event_id: int) -> InboundSms | None:
         return None
     after = AfterCommit()
     try:
-        inbound = _record(event, phone)
+        inbound = _record(event, phone, after)
         if not _finish(event.id, message_id=inbound.message_id):
             db.session.rollback()
             return None
+        after.received.append(inbound.message_id)  # announced before any automatic reply
         for react in REACTIONS:
             react(inbound, after)
         db.session.commit()
     except IntegrityError:  # another job recorded this MessageSid first
         db.session.rollback()
         return None
-    conversation_live.publish([inbound.message_id], "created")  # an automatic reply is announced by carry_out
-    try:
-        carry_out(after)
-    except RedisError:
-        log.exception("inbound message %s: follow-up work not enqueued; the reconciler will", inbound.message_id)
+    carry_out_committed(after)
     return inbound

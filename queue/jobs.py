@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, has_app_context
 
+from builder.live import workflow_events
 from jobqueue import (
     effects,
     enroll,
@@ -28,6 +29,8 @@ def _context():
     if has_app_context():
         return nullcontext()
     if _app is None:
+        # Here, not at the top: the app imports the web side, which enqueues these jobs by name;
+        # a worker builds it once, when its first job runs outside any app.
         from app import create_app
 
         _app = create_app()
@@ -71,6 +74,12 @@ def process_inbound(event_id: int) -> None:
 @job
 def reconcile() -> dict[str, int]:
     return recovery.reconcile()
+
+
+@job
+def publish_workflow_stats(workflow_id: int) -> None:
+    """The trailing edge of a builder page's throttled step counts."""
+    workflow_events.trailing_publish(workflow_id)
 
 
 @job

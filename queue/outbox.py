@@ -24,10 +24,10 @@ from flask import current_app
 from redis import RedisError
 from sqlalchemy import or_, select, update
 
-from builder import conversation_live
 from builder.extensions import db
-from builder.models import Contact, Message, utcnow
-from builder.providers import ProviderError, Sent, SmsProvider, get_provider
+from builder.integrations.providers import ProviderError, Sent, SmsProvider, get_provider
+from builder.live import conversation_events
+from builder.models import Contact, Message, MessageStatus, utcnow
 from jobqueue import job_names
 from jobqueue.queues import enqueue, enqueue_at
 
@@ -41,8 +41,8 @@ def _claim(message_id: int) -> Any | None:
     due = (or_(Message.send_at.is_(None), Message.send_at <= now),
            or_(Message.retry_at.is_(None), Message.retry_at <= now))
     claimed = db.session.execute(
-        update(Message).where(Message.id == message_id, Message.status == "queued", *due)
-        .values(status="sending", status_at=now, attempts=Message.attempts + 1)
+        update(Message).where(Message.id == message_id, Message.status == MessageStatus.QUEUED, *due)
+        .values(status=MessageStatus.SENDING, status_at=now, attempts=Message.attempts + 1)
     ).rowcount
     row = None
     if claimed:
@@ -62,14 +62,14 @@ def _update(message_id: int, *where: Any, **values: Any) -> None:
 def _record_sent(row: Any, provider: SmsProvider, sent: Sent) -> None:
     # A status callback may have overtaken us (it finds the row by id): keep the later status.
     _update(row.id, provider=provider.name, provider_sid=sent.sid, from_number=sent.from_number, sent_at=utcnow())
-    _update(row.id, Message.status.in_(["sending", "unknown"]), status=sent.status, status_at=utcnow(),
-            error=None, error_code=None, retry_at=None)
+    _update(row.id, Message.status.in_([MessageStatus.SENDING, MessageStatus.UNKNOWN]), status=sent.status,
+            status_at=utcnow(), error=None, error_code=None, retry_at=None)
     db.session.commit()
 
 
 def _record_failure(row: Any, exc: ProviderError, status: str) -> None:
     log.warning("message %s to contact %s %s: %s", row.id, row.contact_id, status, exc)
-    _update(row.id, Message.status == "sending", status=status, status_at=utcnow(), error=str(exc),
+    _update(row.id, Message.status == MessageStatus.SENDING, status=status, status_at=utcnow(), error=str(exc),
             error_code=(exc.code or "error")[:20], retry_at=None)
     db.session.commit()
 
@@ -78,8 +78,8 @@ def _retry_later(row: Any, exc: ProviderError, delay: int) -> None:
     when = utcnow() + timedelta(seconds=delay)
     log.warning("message %s to contact %s: attempt %s refused for now (%s); retrying in %ss",
                 row.id, row.contact_id, row.attempts, exc, delay)
-    _update(row.id, Message.status == "sending", status="queued", status_at=utcnow(), retry_at=when,
-            error=str(exc), error_code=(exc.code or "error")[:20])
+    _update(row.id, Message.status == MessageStatus.SENDING, status=MessageStatus.QUEUED, status_at=utcnow(),
+            retry_at=when, error=str(exc), error_code=(exc.code or "error")[:20])
     db.session.commit()
     try:
         if delay > 0:
@@ -114,8 +114,8 @@ def _opted_out(row: Any) -> bool:
         db.session.commit()  # end the read
         return False
     log.info("message %s to contact %s refused: SMS do-not-disturb is on", row.id, row.contact_id)
-    _update(row.id, Message.status == "sending", status="failed", status_at=utcnow(), error_code="dnd",
-            error="not sent: the contact has SMS do-not-disturb on (they opted out)")
+    _update(row.id, Message.status == MessageStatus.SENDING, status=MessageStatus.FAILED, status_at=utcnow(),
+            error_code="dnd", error="not sent: the contact has SMS do-not-disturb on (they opted out)")
     db.session.commit()
     return True
 
@@ -129,4 +129,4 @@ def deliver(message_ids: list[int]) -> None:
         if not _opted_out(row):
             _send(row, providers)
         # One event per attempt, with its outcome: sent (accepted), failed, refused, or queued for a retry.
-        conversation_live.publish([row.id], "updated")
+        conversation_events.publish([row.id], "updated")

@@ -16,16 +16,20 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, func, select, update
 
-from builder import conversation_live, database
+from builder import database
 from builder.extensions import db
+from builder.live import conversation_events
 from builder.models import (
     BulkEnrollment,
     BulkEnrollmentBatch,
     Enrollment,
     ManualAction,
+    ManualActionStatus,
     Message,
+    MessageStatus,
     utcnow,
 )
+from engine.statuses import RunStatus
 from jobqueue import inbound, job_names
 from jobqueue.connection import get_redis
 from jobqueue.enroll import ADVANCE, batch_due_at, schedule_batches
@@ -55,7 +59,7 @@ def reconcile() -> dict[str, int]:
     counts["interrupted_sends"] = len(interrupted)
     db.session.commit()
     if interrupted:
-        conversation_live.publish(interrupted, "updated")  # open threads show "Unknown" without a reload
+        conversation_events.publish(interrupted, "updated")  # open threads show "Unknown" without a reload
     found = {k: v for k, v in counts.items() if v}
     if found:
         log.warning("reconciler re-enqueued lost work: %s", found)
@@ -79,7 +83,7 @@ def reconcile_once_per(seconds: int) -> dict[str, int] | None:
 
 def _stale_active(cutoff) -> int:
     ids = list(db.session.scalars(
-        select(Enrollment.id).where(Enrollment.status == "active", Enrollment.updated_at < cutoff)
+        select(Enrollment.id).where(Enrollment.status == RunStatus.ACTIVE, Enrollment.updated_at < cutoff)
         .order_by(Enrollment.id).limit(LIMIT)
     ))
     size = current_app.config["ENGINE_TXN_SIZE"]
@@ -89,7 +93,7 @@ def _stale_active(cutoff) -> int:
 
 def _overdue_waits(cutoff) -> int:
     rows = db.session.execute(
-        select(Enrollment.id, Enrollment.seq).where(Enrollment.status == "waiting", Enrollment.wake_at < cutoff)
+        select(Enrollment.id, Enrollment.seq).where(Enrollment.status == RunStatus.WAITING, Enrollment.wake_at < cutoff)
         .limit(LIMIT)
     ).all()
     enqueue_many([(RESUME, (eid, seq, "timer")) for eid, seq in rows])
@@ -103,7 +107,7 @@ def _parked_with_done_action() -> int:
             ManualAction,
             and_(ManualAction.enrollment_id == Enrollment.id, ManualAction.step_id == Enrollment.current_step,
                  ManualAction.parks_enrollment.is_(True)),
-        ).where(Enrollment.status == "parked", ManualAction.status != "queued").limit(LIMIT)
+        ).where(Enrollment.status == RunStatus.PARKED, ManualAction.status != ManualActionStatus.QUEUED).limit(LIMIT)
     ).all()
     enqueue_many([(RESUME, (eid, seq, status)) for eid, seq, status in rows])
     return len(rows)
@@ -124,7 +128,7 @@ def _missing_batches(cutoff) -> int:
 def _unsent_messages(cutoff) -> int:
     ids = list(db.session.scalars(
         select(Message.id).where(
-            Message.direction == "outbound", Message.status == "queued", Message.created_at < cutoff,
+            Message.direction == "outbound", Message.status == MessageStatus.QUEUED, Message.created_at < cutoff,
             (Message.send_at.is_(None)) | (Message.send_at < cutoff),
         ).limit(LIMIT)
     ))
@@ -138,11 +142,11 @@ def _interrupted_sends(cutoff) -> list[int]:
     Sending again could double it, so say so in the log and on the message instead."""
     # status_at is when the send was claimed: a retry long after the message was made is not stuck.
     claimed_at = func.coalesce(Message.status_at, Message.created_at)
-    stuck = select(Message.id).where(Message.status == "sending", claimed_at < cutoff).limit(LIMIT)
+    stuck = select(Message.id).where(Message.status == MessageStatus.SENDING, claimed_at < cutoff).limit(LIMIT)
     ids = list(db.session.scalars(stuck))
     if ids:
-        db.session.execute(update(Message).where(Message.id.in_(ids), Message.status == "sending").values(
-            status="unknown", error="the send was interrupted; check the provider before sending again",
+        db.session.execute(update(Message).where(Message.id.in_(ids), Message.status == MessageStatus.SENDING).values(
+            status=MessageStatus.UNKNOWN, error="the send was interrupted; check the provider before sending again",
         ))
         log.error("messages %s were interrupted mid-send and are marked unknown, not re-sent", ids)
     return ids

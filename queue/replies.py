@@ -1,4 +1,4 @@
-"""What an inbound SMS does: consent keywords, waits for a reply, stop on response, reply triggers.
+"""What an inbound SMS does: consent keywords, waits for a reply, stop on response, reply enrollment.
 
 All of it runs in the transaction that records the message (see jobqueue.inbound),
 so a reply is acted on exactly once or, if the job dies, not at all and again.
@@ -22,10 +22,19 @@ import re
 
 from sqlalchemy import select, update
 
-from builder import triggers
+from builder.domain import enrollment
+from builder.domain.store import AfterCommit, SqlStore
 from builder.extensions import db
-from builder.models import Account, Contact, Enrollment, ManualAction, Message, utcnow
-from builder.store import AfterCommit, SqlStore
+from builder.models import (
+    Account,
+    Contact,
+    Enrollment,
+    ManualAction,
+    ManualActionStatus,
+    Message,
+    MessageStatus,
+    utcnow,
+)
 from engine import interpreter
 from engine.actions.wait_for_reply import REPLY
 from engine.statuses import OPEN_VALUES
@@ -74,7 +83,7 @@ def react(sms: InboundSms, after: AfterCommit) -> None:
     _resolve_waits(sms, after)
     _stop_on_response(sms, after)
     if word not in opt_out:
-        started = triggers.enroll(db.session, sms.account_id,
+        started = enrollment.enroll(db.session, sms.account_id,
                                   [Event(CUSTOMER_REPLIED, contact.id, f"reply:{sms.message_id}", text=sms.body)])
         after.started.extend(started)  # they run once this commits; the reconciler covers a lost enqueue
 
@@ -82,7 +91,7 @@ def react(sms: InboundSms, after: AfterCommit) -> None:
 def _help_reply(sms: InboundSms, contact: Contact, after: AfterCommit) -> None:
     message = Message(
         account_id=sms.account_id, contact_id=contact.id, direction="outbound", channel="sms",
-        to_number=sms.from_number, body=help_text(db.session.get(Account, sms.account_id)), status="queued",
+        to_number=sms.from_number, body=help_text(db.session.get(Account, sms.account_id)), status=MessageStatus.QUEUED,
         idempotency_key=f"help:{sms.message_id}",
     )
     db.session.add(message)
@@ -120,7 +129,7 @@ def _stop_on_response(sms: InboundSms, after: AfterCommit) -> None:
     store.flush_logs()
     after.extend(store.after_commit)
     queued = list(db.session.scalars(select(ManualAction).where(
-        ManualAction.enrollment_id.in_([r.id for r in stopping]), ManualAction.status == "queued")))
+        ManualAction.enrollment_id.in_([r.id for r in stopping]), ManualAction.status == ManualActionStatus.QUEUED)))
     if queued:
         db.session.execute(update(ManualAction).where(ManualAction.id.in_([a.id for a in queued])).values(
             status="deleted", deleted_at=now, updated_at=now))

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
+from builder.domain.store import AfterCommit, SqlStore
 from builder.extensions import db
 from builder.models import Enrollment, EnrollmentStatus, WorkflowVersion, utcnow
-from builder.store import AfterCommit, SqlStore
 from engine import interpreter
 from engine.graph import Graph
 from jobqueue.connection import get_redis

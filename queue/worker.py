@@ -26,8 +26,7 @@ from rq.exceptions import StopRequested
 
 from builder.extensions import db
 from jobqueue import recovery
-from jobqueue.connection import get_redis
-from jobqueue.effects import REDIS_DOWN
+from jobqueue.connection import REDIS_DOWN, get_redis
 from jobqueue.queues import get_queue
 
 log = logging.getLogger(__name__)

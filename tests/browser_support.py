@@ -24,10 +24,10 @@ from redis import Redis
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
-from builder.cli import create_user
+from builder.domain.users import create_user
 from builder.extensions import db
 from builder.models import Account, User
-from tests.conftest import RUN_ID, app_config
+from tests.factories import RUN_ID, app_config
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

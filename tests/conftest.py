@@ -1,4 +1,4 @@
-"""Shared fixtures.
+"""Shared fixtures (plain helpers are in tests/factories.py).
 
 Every database-backed test runs twice: on SQLite (a file per test) and on
 PostgreSQL (a schema per test session, tables emptied after each test). A
@@ -9,27 +9,19 @@ queues get a unique name, so two runs never see each other's data.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from builder.cli import create_user
+from builder.domain.users import create_user
 from builder.extensions import db
-from builder.models import Account, ApiToken, Contact, User, Workflow
-from builder.workflows import create_workflow
+from builder.models import Account, User
 from tests import services
+from tests.factories import PG_URL, RUN_ID, ApiClient, app_config
 from tests.fake_twilio import fake_twilio  # noqa: F401  (fixture: a local fake Twilio API)
-
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-RUN_ID = uuid.uuid4().hex[:10]
-
 
 # --- Redis ---------------------------------------------------------------
 
@@ -71,22 +63,6 @@ def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'flowdesk.sqlite3'}"
     return request.getfixturevalue("pg_schema_url")
-
-
-def app_config(database_url: str, redis_url: str) -> dict[str, Any]:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": redis_url,
-        "RQ_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
-        "WTF_CSRF_ENABLED": False,
-        # Flask-SocketIO's test client refuses a message queue.
-        "SOCKETIO_MESSAGE_QUEUE": None,
-        "ENROLL_CHUNK_SIZE": 50,
-        "ENGINE_TXN_SIZE": 20,
-        "RECOVERY_GRACE_SECONDS": 60,
-    }
 
 
 @pytest.fixture
@@ -138,73 +114,6 @@ def users(account) -> dict[str, User]:
     }
 
 
-def token_for(user: User) -> str:
-    token, secret = ApiToken.issue(user)
-    db.session.add(token)
-    db.session.commit()
-    return secret
-
-
-class ApiClient:
-    """The Flask test client with a user's bearer token on every request."""
-
-    def __init__(self, client, user: User):
-        self.client, self.user = client, user
-        self.headers = {"Authorization": f"Bearer {token_for(user)}"}
-
-    def __getattr__(self, method: str):
-        def call(path: str, **kwargs):
-            return getattr(self.client, method)(path, headers={**self.headers, **kwargs.pop("headers", {})},
-                                                **kwargs)
-
-        return call
-
-
 @pytest.fixture
 def as_user(client, users):
     return lambda role: ApiClient(client, users[role])
-
-
-def make_contact(account: Account, **fields: Any) -> Contact:
-    fields.setdefault("first_name", "Ada")
-    fields.setdefault("phone", "+14155551000")
-    tags = fields.pop("tags", [])
-    contact = Contact(account_id=account.id, **fields)
-    db.session.add(contact)
-    db.session.flush()
-    from builder.models import ContactTag
-
-    contact.tag_rows.extend(ContactTag(tag=t) for t in tags)
-    db.session.commit()
-    return contact
-
-
-def make_workflow(account: Account, graph: dict, *, publish: bool = True, user: User | None = None) -> Workflow:
-    workflow = create_workflow(account.id, graph, author_id=user.id if user else None, publish=publish)
-    db.session.commit()
-    return workflow
-
-
-def run_jobs(app) -> int:
-    """Run every queued job in this process (RQ's SimpleWorker, burst mode)."""
-    from jobqueue.connection import get_redis
-
-    queue = Queue(app.config["RQ_QUEUE"], connection=get_redis())
-    worker = SimpleWorker([queue], connection=get_redis())
-    worker.work(burst=True, logging_level="WARNING")
-    return worker.successful_job_count
-
-
-def run_scheduled_jobs(app) -> int:
-    """Move every scheduled job (due or not) onto the queue, as if its time had come."""
-    from rq.registry import ScheduledJobRegistry
-
-    from jobqueue.connection import get_redis
-
-    queue = Queue(app.config["RQ_QUEUE"], connection=get_redis())
-    registry = ScheduledJobRegistry(queue=queue)
-    ids = registry.get_job_ids()
-    for job_id in ids:
-        registry.remove(job_id)
-        queue.enqueue_job(queue.fetch_job(job_id))
-    return len(ids)

@@ -317,8 +317,8 @@ def connect_account(app, fake: FakeTwilio, account_id: int, *, token: str = AUTH
                     from_number: str | None = FROM_NUMBER, messaging_service_sid: str | None = None,
                     retry_delays: tuple[int, ...] = (0, 0, 0)) -> None:
     """Give the account Twilio settings and point the app's Twilio traffic at the fake."""
-    from builder import twilio_settings
     from builder.extensions import db
+    from builder.integrations import twilio_settings
 
     app.config.update(TWILIO_API_URL=fake.url, PUBLIC_URL=PUBLIC_URL, TWILIO_RETRY_DELAYS=list(retry_delays),
                       TWILIO_TIMEOUT_SECONDS=10)

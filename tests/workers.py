@@ -143,7 +143,7 @@ def start_web(app, port: int, **env: str) -> subprocess.Popen:
     fd, log_path = tempfile.mkstemp(prefix="web-", suffix=".log")
     with os.fdopen(fd, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:builder.gunicorn_conf", "app:create_app()"],
+            [sys.executable, "-m", "gunicorn", "-c", "python:builder.server.gunicorn_conf", "app:create_app()"],
             cwd=ROOT, env=worker_env(app, HOST="127.0.0.1", PORT=str(port), **env),
             start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
         )

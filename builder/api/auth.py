@@ -1,10 +1,10 @@
 from flask import abort, jsonify
 from marshmallow import Schema, fields
 
-from builder import throttle
-from builder.api import blueprint
-from builder.auth import find_user
+from builder.api.base import blueprint
 from builder.extensions import ApiError, db
+from builder.http import throttle
+from builder.http.auth import find_user
 from builder.models import ApiToken
 
 bp = blueprint("api_auth", "/auth", public=True, description="API tokens")

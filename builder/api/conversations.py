@@ -15,15 +15,15 @@ from typing import Any
 from flask import g
 from marshmallow import Schema, fields, validate
 
-from builder import conversation_live
-from builder.api import blueprint, fail
-from builder.api.common import MAX_ID, Flag, Id, Text
-from builder.api.contacts import visible_contacts
-from builder.api.manual_actions import _check_can_text, _not_blank, _send_at, _send_or_schedule
-from builder.api.messaging_settings import check_quiet_hours
-from builder.conversation_live import ThreadMessageSchema, thread_query, thread_rows
+from builder.api.base import blueprint
+from builder.api.contacts import find_contact
+from builder.domain import messaging
+from builder.domain.store import AfterCommit
 from builder.extensions import db
-from builder.models import Contact, Message
+from builder.models import Message
+from builder.schemas.fields import Flag, Id, Text, not_blank
+from builder.schemas.messages import ThreadMessageSchema, thread_query, thread_rows
+from jobqueue.effects import carry_out_committed
 
 bp = blueprint("api_conversations", "/contacts", description="Conversations: each contact's message thread")
 
@@ -39,7 +39,7 @@ class ThreadPage(Schema):
 
 
 class SendSchema(Schema):
-    body = Text(strip=False, required=True, validate=[validate.Length(min=1, max=1600), _not_blank])
+    body = Text(strip=False, required=True, validate=[validate.Length(min=1, max=1600), not_blank])
     send_at = fields.AwareDateTime(default_timezone=UTC, metadata={
         "description": "send later (ISO 8601; UTC if no offset is given)"})
     confirm_quiet_hours = Flag(load_default=False, metadata={
@@ -47,11 +47,6 @@ class SendSchema(Schema):
                        "contact's time zone; without it such a send is refused with 409 quiet_hours"})
 
 
-def _contact(contact_id: int) -> Contact:
-    contact = db.session.scalar(visible_contacts().where(Contact.id == contact_id)) if contact_id <= MAX_ID else None
-    if contact is None:
-        fail(404, f"Contact {contact_id} not found.")
-    return contact
 
 
 def _row(message_id: int) -> dict[str, Any]:
@@ -63,7 +58,7 @@ def _row(message_id: int) -> dict[str, Any]:
 @bp.response(200, ThreadPage)
 def list_messages(args: dict[str, Any], contact_id: int):
     """The latest messages of the contact's thread (before `before_id` if given), oldest first."""
-    contact = _contact(contact_id)
+    contact = find_contact(contact_id)
     query = thread_query(Message.contact_id == contact.id)
     if "before_id" in args:
         query = query.where(Message.id < args["before_id"])
@@ -77,20 +72,14 @@ def list_messages(args: dict[str, Any], contact_id: int):
 @bp.response(201, ThreadMessageSchema)
 def send_message(data: dict[str, Any], contact_id: int):
     """Text the contact from their thread, now or at `send_at`; answers with the message as it stands."""
-    contact = _contact(contact_id)
-    _check_can_text(contact)
-    send_at = _send_at(data)
-    check_quiet_hours(contact, send_at, data["confirm_quiet_hours"])
-    message = Message(
-        account_id=contact.account_id, contact_id=contact.id, direction="outbound", channel="sms",
-        to_number=contact.phone, body=data["body"], status="queued", sent_by_id=g.user.id,
-        is_test=contact.is_test, send_at=send_at,
-    )
-    db.session.add(message)
+    contact = find_contact(contact_id)
+    messaging.check_can_text(contact)
+    send_at = messaging.send_time(data.get("send_at"))
+    messaging.check_quiet_hours(contact, send_at, data["confirm_quiet_hours"])
+    after = AfterCommit()
+    message_id = messaging.record_text(contact, data["body"], send_at, after, sent_by_id=g.user.id).id
     db.session.commit()
-    message_id = message.id
-    conversation_live.publish([message_id], "created")
-    _send_or_schedule(message)
+    carry_out_committed(after)
     row = _row(message_id)
     db.session.commit()  # end the read
     return row

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import g
 from marshmallow import Schema, fields
 
-from builder.api import blueprint
-from builder.reports import counts_for
+from builder.api.base import blueprint
+from builder.domain.counts import counts_for
 
 bp = blueprint("api_dashboard", "/dashboard", description="Dashboard counts")
 

@@ -11,17 +11,29 @@ from flask import current_app, g
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select, update
 
-from builder import claims
-from builder.access import can_see_contact
-from builder.api import fail
-from builder.api.common import DateTime, Flag, Id
-from builder.api.contacts import ContactSchema
-from builder.api.manual_actions import ManualActionSchema, _action, bp
-from builder.api.messaging_settings import check_quiet_hours
-from builder.conversation_live import ThreadMessageSchema, thread_query, thread_rows
+from builder.api.base import fail
+from builder.api.manual_actions import bp, visible_action
+from builder.domain import claims
+from builder.domain.access import can_see_contact
+from builder.domain.messaging import check_quiet_hours
 from builder.extensions import db
-from builder.models import Call, Enrollment, EnrollmentStatus, Message, Note, Workflow, utcnow
-from builder.providers import NotConfigured, ProviderError, Sent, SmsProvider, get_provider
+from builder.integrations.providers import NotConfigured, ProviderError, Sent, SmsProvider, get_provider
+from builder.models import (
+    Call,
+    Enrollment,
+    EnrollmentStatus,
+    ManualActionStatus,
+    ManualActionType,
+    Message,
+    Note,
+    Workflow,
+    utcnow,
+)
+from builder.schemas.contacts import ContactSchema
+from builder.schemas.fields import Flag, Id
+from builder.schemas.manual_actions import ManualActionSchema
+from builder.schemas.messages import ThreadMessageSchema, thread_query, thread_rows
+from builder.schemas.timestamps import DateTime
 from jobqueue.runner import graphs_for
 
 
@@ -93,25 +105,25 @@ def start(data: dict[str, Any]):
                                exclude_ids=data["exclude_ids"])
     if action is None:
         fail(404, "No Manual Actions: nothing queued matches.")
-    return _action(action.id)
+    return visible_action(action.id)
 
 
 @bp.post("/<int:action_id>/skip")
 @bp.response(200, ManualActionSchema)
 def skip(action_id: int):
     """Put the action back in the queue for someone else (or for later)."""
-    action = _action(action_id)
+    action = visible_action(action_id)
     claims.release(g.user, action.id)
-    return _action(action_id)
+    return visible_action(action_id)
 
 
 @bp.get("/<int:action_id>/context")
 @bp.response(200, ContextSchema)
 def context(action_id: int):
     """The action with its contact, their recent messages and notes: what Let's Start shows."""
-    action = _action(action_id)
+    action = visible_action(action_id)
     contact = action.contact
-    # A contact's queued actions follow it to a new owner (builder.action_handover), so a former owner holds
+    # A contact's queued actions follow it to a new owner (builder.domain.handover), so a former owner holds
     # none; an agent sees the contact while it is theirs, or while a manager has handed them one of its actions.
     delegated = contact is not None and contact.deleted_at is None and action.assignee_id == g.user.id
     if not (can_see_contact(g.user, contact) or delegated):
@@ -150,10 +162,10 @@ def _waiting_for_reply(contact_id: int) -> list[dict[str, Any]]:
 def dial(data: dict[str, Any], action_id: int):
     """Call the contact: the agent's phone rings and is bridged to the contact's
     (with the console provider the call is simulated and only recorded)."""
-    action = _action(action_id)
-    if action.type != "call":
+    action = visible_action(action_id)
+    if action.type != ManualActionType.CALL:
         fail(409, "Only Manual Call actions can be dialled.")
-    if action.status != "queued":
+    if action.status != ManualActionStatus.QUEUED:
         fail(409, "This action is already done.")
     contact = action.contact
     if not contact.phone:

@@ -10,21 +10,18 @@ sent now, one scheduled into them, or a Manual Call asks the agent to confirm
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import abort, g, jsonify, make_response
+from flask import g
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from builder.access import ADMINS
-from builder.api import blueprint
-from builder.api.common import Flag
-from builder.auth import require_role
+from builder.api.base import blueprint
+from builder.domain.access import ADMINS
 from builder.extensions import db
-from builder.models import Account, Contact, utcnow
-from engine.actions.fields import time_zone
+from builder.http.auth import require_role
+from builder.models import Account
+from builder.schemas.fields import Flag
 from engine.graph import HH_MM
-from engine.quiet_hours import inside_quiet_hours
 
 bp = blueprint("api_messaging_settings", "/settings", description="Account settings (admins)")
 
@@ -131,26 +128,3 @@ def put_messaging(data: dict[str, Any]):
     return _current(account)
 
 
-# --- the agent's confirmation, for Manual SMS and Manual Call ------------------------------------
-
-def check_quiet_hours(contact: Contact, when: datetime | None, confirmed: bool, *, call: bool = False) -> None:
-    """Refuse (409 `quiet_hours`) to text (or call) `contact` at `when` (naive UTC; None: now) outside
-    the account's quiet hours, unless the agent confirmed. Scheduling into the hours needs nothing."""
-    if confirmed:
-        return
-    quiet = db.session.get(Account, contact.account_id).quiet_hours
-    zone = time_zone(contact.timezone) or UTC
-    local = (when or utcnow()).replace(tzinfo=UTC).astimezone(zone)
-    if inside_quiet_hours(quiet, local.time().replace(tzinfo=None)):
-        return
-    name = contact.name or contact.phone or "this contact"
-    zone_name = contact.timezone if time_zone(contact.timezone) else "UTC"
-    verb = "call" if call else "text"
-    moment = f"It is {local:%H:%M} for {name}" if when is None else \
-        f"At the time picked it will be {local:%H:%M} ({local:%a %d %b}) for {name}"
-    message = (f"{moment}; quiet hours allow texts and calls only {quiet['start']}-{quiet['end']} in their "
-               f"time zone ({zone_name}). Confirm to {verb} them anyway.")
-    body = {"error": {"code": "quiet_hours", "message": message, "local_time": f"{local:%H:%M}",
-                      "time_zone": zone_name, "quiet_hours": quiet}}
-    # A ready response: it leaves as it is, not through the generic error handler (which names codes by status).
-    abort(make_response(jsonify(body), 409))

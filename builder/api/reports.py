@@ -9,11 +9,11 @@ from flask import g
 from marshmallow import Schema, ValidationError, fields, post_load
 from sqlalchemy import func, select
 
-from builder.api import blueprint
-from builder.api.common import Id
+from builder.api.base import blueprint
+from builder.domain.access import visible_actions
 from builder.extensions import db
-from builder.models import ManualAction, User, Workflow
-from builder.reports import visible_actions
+from builder.models import ManualAction, ManualActionStatus, ManualActionType, User, Workflow
+from builder.schemas.fields import Id
 
 bp = blueprint("api_reports", "/reports", description="Reports")
 
@@ -70,7 +70,8 @@ def _group(rows: list[tuple[Any, str, int]], names: dict[Any, str]) -> list[dict
 @bp.response(200, CallReport)
 def call_report(args: dict[str, Any]):
     """Completed Manual Call actions by outcome (agents see their own calls only)."""
-    calls = visible_actions(g.user).where(ManualAction.type == "call", ManualAction.status == "completed")
+    calls = visible_actions(g.user).where(ManualAction.type == ManualActionType.CALL,
+                                          ManualAction.status == ManualActionStatus.COMPLETED)
     if not args["include_test"]:
         calls = calls.where(ManualAction.is_test.is_(False))
     if "since" in args:

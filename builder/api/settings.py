@@ -11,13 +11,14 @@ from typing import Any
 from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from builder import twilio_settings
-from builder.access import ADMINS
-from builder.api import blueprint, fail
-from builder.api.common import DateTime, Text
-from builder.api.contacts import Phone
-from builder.auth import require_role
+from builder.api.base import blueprint, fail
+from builder.domain.access import ADMINS
 from builder.extensions import db
+from builder.http.auth import require_role
+from builder.integrations import twilio_settings
+from builder.schemas.contacts import Phone
+from builder.schemas.fields import Text
+from builder.schemas.timestamps import DateTime
 
 bp = blueprint("api_settings", "/settings", description="Account settings (admins)")
 

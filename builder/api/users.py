@@ -6,12 +6,12 @@ from flask import current_app, g
 from marshmallow import Schema, ValidationError, fields, pre_load, validates
 from sqlalchemy import select
 
-from builder.access import EDITORS
-from builder.api import blueprint
-from builder.auth import require_role
+from builder.api.base import blueprint
+from builder.domain.access import EDITORS
+from builder.domain.phones import normalize_phone
 from builder.extensions import db
+from builder.http.auth import require_role
 from builder.models import User
-from builder.phones import normalize_phone
 
 bp = blueprint("api_users", "/users", description="Team members")
 

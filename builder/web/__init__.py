@@ -1,0 +1,1 @@
+"""The pages (one blueprint per area) and the inbound-webhook trigger endpoint."""
