@@ -43,15 +43,16 @@ def carry_out(after: AfterCommit) -> None:
     # If the process dies before this runs, or Redis is away, the reconciler finds the
     # overdue waits, active runs and unsent messages in the database and does it then;
     # live clients catch up when they resynchronise.
-    _enqueue_all(after)
+    # The rows people's queues wait for go first: reading and sending them takes a few ms, and a
+    # worker resuming a run at the same moment would compete with that read for the database.
     if after.manual_actions:
-        # Before the sends: a provider on a slow line must not hold up the queues people are watching.
         action_events.publish_actions(after.manual_actions, "created")
     if after.removed_actions:
         action_events.publish_actions(after.removed_actions, "deleted")
     if after.updated_actions:
         action_events.publish_action_ids(list(after.updated_actions), "updated",
                                          previous_assignees=after.updated_actions)
+    _enqueue_all(after)
     # Test runs step by step and the step counts, for builder pages watching these workflows.
     workflow_events.publish_logged(after.logged)
     _remove_finished_workflows({step.workflow_id for step in after.logged})
@@ -63,8 +64,9 @@ def carry_out(after: AfterCommit) -> None:
         conversation_events.publish(after.updated_messages, "updated")
     if after.messages:
         conversation_events.publish(after.messages, "created")
-        # Sending needs no Redis: the outbox claims and sends straight from the database
-        # (a scheduled message is not due yet, so the claim leaves it for its job).
+        # Last, as a provider on a slow line must hold up nothing else. Sending needs no Redis: the
+        # outbox claims and sends straight from the database (a scheduled message is not due yet,
+        # so the claim leaves it for its job).
         outbox.deliver([m.id for m in after.messages])
 
 

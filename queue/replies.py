@@ -126,7 +126,7 @@ def _stop_on_response(sms: InboundSms, after: AfterCommit) -> None:
     for run in stopping:
         interpreter.cancel(run, store, now, "the contact replied (the workflow stops on response)")
         run.updated_at = now
-    store.flush_logs()
+    store.flush_batched()
     after.extend(store.after_commit)
     queued = list(db.session.scalars(select(ManualAction).where(
         ManualAction.enrollment_id.in_([r.id for r in stopping]), ManualAction.status == ManualActionStatus.QUEUED)))

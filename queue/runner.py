@@ -51,7 +51,7 @@ class Pass:
     def commit(self) -> AfterCommit:
         after = AfterCommit()
         for store in self.stores.values():
-            store.flush_logs()
+            store.flush_batched()
             after.extend(store.after_commit)
         db.session.commit()
         return after

@@ -15,26 +15,38 @@ from sqlalchemy.orm import Session
 
 from builder.models import ManualAction, ManualActionStatus, utcnow
 
+CHUNK = 500  # contacts per query: well inside every database's limit on bound parameters
+
 
 def follow_contact(session: Session, contact_id: int, former: int | None, new: int | None) -> dict[int, int | None]:
     """Give `new` the contact's queued actions held by `former`; answer {action id: former assignee}.
 
-    Runs in the caller's transaction; publish the moves (live.publish_actions with
-    previous_assignees) once it has committed.
+    Runs in the caller's transaction; publish the moves (AfterCommit.updated_actions) once it has committed.
     """
-    if former == new:
-        return {}
-    actions = session.scalars(
-        select(ManualAction).where(
-            ManualAction.contact_id == contact_id,
-            ManualAction.status == ManualActionStatus.QUEUED.value,
-            ManualAction.assignee_id.is_(None) if former is None else ManualAction.assignee_id == former,
-        ).with_for_update()
-    ).all()
+    return follow_contacts(session, {contact_id: (former, new)})
+
+
+def follow_contacts(session: Session, moves: dict[int, tuple[int | None, int | None]]) -> dict[int, int | None]:
+    """follow_contact for many contacts at once, {contact id: (former, new)}: one query, however many
+    moved (a pass of Assign User steps hands over its contacts together when it saves)."""
+    moves = {contact_id: (former, new) for contact_id, (former, new) in moves.items() if former != new}
+    moved: dict[int, int | None] = {}
+    ids = sorted(moves)
     now = utcnow()
-    for action in actions:
-        action.assignee_id = new
-        action.claimed_by_id = None
-        action.claim_expires_at = None
-        action.updated_at = now
-    return {action.id: former for action in actions}
+    for start in range(0, len(ids), CHUNK):
+        actions = session.scalars(
+            select(ManualAction).where(
+                ManualAction.contact_id.in_(ids[start:start + CHUNK]),
+                ManualAction.status == ManualActionStatus.QUEUED.value,
+            ).with_for_update()
+        ).all()
+        for action in actions:
+            former, new = moves[action.contact_id]
+            if action.assignee_id != former:
+                continue  # handed to someone on purpose: it stays
+            action.assignee_id = new
+            action.claimed_by_id = None
+            action.claim_expires_at = None
+            action.updated_at = now
+            moved[action.id] = former
+    return moved

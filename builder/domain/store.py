@@ -80,6 +80,7 @@ class SqlStore:
         self._note_rows: list[dict[str, Any]] = []
         self._active_users: dict[tuple[int, ...], list[int]] = {}
         self._quiet_hours: tuple[dict[str, str] | None] | None = None  # read once per pass
+        self._owner_changes: dict[int, tuple[int | None, int | None]] = {}  # contact -> (former, new) owner
         self.after_commit = AfterCommit()
 
     # --- contact effects ---
@@ -104,8 +105,10 @@ class SqlStore:
             contact.custom_fields = {**(contact.custom_fields or {}), name.removeprefix("custom."): value}
 
     def assign(self, contact: Contact, user_id: int | None) -> None:
-        self.after_commit.updated_actions.update(
-            handover.follow_contact(self.session, contact.id, contact.assigned_user_id, user_id))
+        # Its queued actions follow it when the pass saves (flush_batched): one query for the whole pass
+        # rather than a flush and a query per contact. A contact assigned twice keeps its first owner.
+        former = self._owner_changes.get(contact.id, (contact.assigned_user_id, None))[0]
+        self._owner_changes[contact.id] = (former, user_id)
         contact.assigned_user_id = user_id
 
     def active_user_ids(self, user_ids: list[int]) -> list[int]:
@@ -163,12 +166,16 @@ class SqlStore:
         self._log_rows.append(row)
         self.after_commit.logged.append(LoggedStep(row["workflow_id"], row["idempotency_key"], row["is_test"]))
 
-    def flush_logs(self) -> None:
-        """One multi-row INSERT each for the notes and the step runs of the pass.
+    def flush_batched(self) -> None:
+        """Save what the pass batched: the queued actions of reassigned contacts follow them, then one
+        multi-row INSERT each for the notes and the step runs.
 
         Core inserts on the tables, not the ORM's bulk path: the rows are plain
         dicts with every column given, and nothing needs their ids back.
         """
+        if self._owner_changes:
+            self.after_commit.updated_actions.update(handover.follow_contacts(self.session, self._owner_changes))
+            self._owner_changes = {}
         if self._note_rows:
             self.session.execute(insert(Note.__table__), self._note_rows)
             self._note_rows = []

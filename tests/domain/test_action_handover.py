@@ -80,3 +80,21 @@ def test_an_assign_user_step_in_a_worker_hands_the_actions_over_too(app, account
     assert db.session.get(ManualAction, action.id).assignee_id == users["agent2"].id
     assert as_user("agent2").get(f"/api/manual-actions/{action.id}/context").status_code == 200
     assert [row["id"] for row in by_name(listener)["manual_action.deleted"]] == [action.id]
+
+
+def test_one_pass_of_assign_steps_hands_over_once_from_the_first_owner_to_the_last(app, account, users, as_user):
+    """A pass saves the hand-overs of all its Assign User steps together: twice in one pass is one move."""
+    actions = [queue_one(app, account, users["agent"]) for _ in range(3)]
+    listener = connect(app, users["agent"])
+    drain(listener)
+    twice = make_workflow(account, {"name": "Twice", "start": "a", "steps": {
+        "a": {"type": "assign_user", "config": {"user_ids": [users["manager"].id]}, "next": "b"},
+        "b": {"type": "assign_user", "config": {"user_ids": [users["agent2"].id]}, "next": None}}})
+
+    enroll.create_request(twice, twice.published_version, [a.contact_id for a in actions], is_test=False)
+    run_jobs(app)
+
+    db.session.expire_all()
+    assert {db.session.get(ManualAction, a.id).assignee_id for a in actions} == {users["agent2"].id}
+    assert sorted(row["id"] for row in by_name(listener)["manual_action.deleted"]) == sorted(a.id for a in actions)
+    assert as_user("agent2").post("/api/manual-actions/start", json={}).json["id"] in {a.id for a in actions}
