@@ -6,7 +6,7 @@
 Seeds one workflow of 6 steps whose --runs runs went through 1 to 6 steps each
 (about 3.5 log rows a run: most runs are waiting at a step, 1 in 6 completed, 5% failed), beside 9 other
 workflows with as many rows again between them, so the index has to pick the
-workflow out. Then times builder.workflow_stats.step_stats (what
+workflow out. Then times builder.domain.workflow_stats.step_stats (what
 GET /api/workflows/<id>/stats and the live `workflow.stats` event send) --repeat
 times, p50 and p95, first without the index made for it, then with it:
 
