@@ -63,7 +63,7 @@ def gunicorn_available() -> bool:
     if os.environ.get("FLOWDESK_WEB_SERVER") == "werkzeug" or os.name != "posix":
         return False  # gunicorn runs on POSIX systems only
     try:
-        import gunicorn.workers.gthread  # noqa: F401
+        import gunicorn.workers.gthread  # noqa: F401  (only asks whether gunicorn and its threaded worker are installed)
     except ImportError:
         return False
     return True

@@ -1,1 +1,2 @@
-"""The pages (one blueprint per area) and the inbound-webhook trigger endpoint."""
+"""The pages (one blueprint per area), the login pages, and the endpoints other systems call:
+the inbound-webhook trigger and Twilio's signed webhooks."""
