@@ -1,0 +1,40 @@
+"""The REST API under /api: one flask-smorest blueprint per area (builder.api.base has what they share).
+
+Every blueprint authenticates in before_request (the token endpoint excepted),
+and every error, ours or the framework's, leaves as
+{"error": {"code", "message", "fields"?}}.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from builder.api import (
+    auth,
+    contacts,
+    conversations,
+    dashboard,
+    manual_action_session,  # noqa: F401  (adds Let's Start routes to manual_actions.bp)
+    manual_actions,
+    messaging_settings,
+    reports,
+    settings,
+    users,
+    workflows,
+)
+from builder.api.base import handle_http_error, handle_refused, handle_unexpected
+from builder.domain.errors import Refused
+from builder.extensions import csrf
+
+
+def register_api(api: Api, app: Flask) -> None:
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for module in (auth, users, contacts, conversations, workflows, manual_actions, dashboard, reports, settings,
+                   messaging_settings):
+        csrf.exempt(module.bp)  # API writes check CSRF themselves when they come from a session
+        api.register_blueprint(module.bp)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Refused, handle_refused)
+    app.register_error_handler(Exception, handle_unexpected)

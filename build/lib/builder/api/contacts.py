@@ -1,0 +1,154 @@
+"""Contacts: the people workflows run for.
+
+Admins and managers see and edit every contact of their account. Agents see
+only the contacts assigned to them and may edit those, but may not create,
+delete or reassign contacts. A contact the caller may not see, or another
+account's, is a 404, so ids do not leak.
+
+PATCH follows JSON merge-patch (RFC 7396): fields left out are kept, `tags`
+replaces the whole list, `custom_fields` merges key by key and a null value
+removes a key. The rules are in builder.domain.contacts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import g
+from marshmallow import fields, validate
+from sqlalchemy import Select
+
+from builder.api.base import blueprint, fail
+from builder.api.common import paginate
+from builder.domain import access, contacts
+from builder.domain.access import EDITORS
+from builder.domain.store import AfterCommit
+from builder.extensions import db
+from builder.http.auth import require_role
+from builder.models import MAX_ID, Contact, ContactTag
+from builder.schemas.contacts import ContactCreate, ContactPatch, ContactSchema
+from builder.schemas.fields import Id, PageQuery, PageSchema, Text
+from jobqueue.effects import carry_out_committed
+
+log = logging.getLogger(__name__)
+
+bp = blueprint("api_contacts", "/contacts", description="Contacts")
+
+
+# --- contact fields ------------------------------------------------------
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+class ContactQuery(PageQuery):
+    q = Text(validate=validate.Length(max=200), metadata={"description": "words matched in name, email and phone"})
+    tag = Text(validate=validate.Length(min=1, max=100))
+    assigned_user_id = Id(strict=False)
+    is_test = fields.Boolean(metadata={"description": "only test contacts (true) or only real ones (false)"})
+
+
+class ContactPage(PageSchema):
+    items = fields.List(fields.Nested(ContactSchema))
+
+
+# --- helpers -------------------------------------------------------------
+
+def visible_contacts() -> Select:
+    return access.visible_contacts(g.user)
+
+
+def find_contact(contact_id: int) -> Contact:
+    """A contact the caller may see, or 404 (one they may not see looks exactly like a missing one)."""
+    contact = db.session.scalar(visible_contacts().where(Contact.id == contact_id)) if contact_id <= MAX_ID else None
+    if contact is None:
+        fail(404, f"Contact {contact_id} not found.")
+    return contact
+
+
+
+
+
+
+
+
+
+
+# --- routes --------------------------------------------------------------
+
+@bp.get("")
+@bp.arguments(ContactQuery, location="query")
+@bp.response(200, ContactPage)
+def list_contacts(args: dict[str, Any]):
+    """Contacts the caller may see, newest first, filtered and paged."""
+    query = visible_contacts()
+    if args.get("q"):
+        query = query.where(*contacts.search_conditions(args["q"]))
+    if "tag" in args:
+        query = query.where(Contact.tag_rows.any(ContactTag.tag == args["tag"]))
+    if "assigned_user_id" in args:
+        query = query.where(Contact.assigned_user_id == args["assigned_user_id"])
+    if "is_test" in args:
+        query = query.where(Contact.is_test.is_(args["is_test"]))
+    return paginate(query.order_by(Contact.id.desc()), args)
+
+
+@bp.post("")
+@require_role(*EDITORS)
+@bp.arguments(ContactCreate)
+@bp.response(201, ContactSchema)
+def create_contact(data: dict[str, Any]):
+    """Create a contact (admins and managers)."""
+    after = AfterCommit()
+    contact = contacts.create_contact(g.user.account_id, data, after)
+    db.session.commit()
+    carry_out_committed(after)
+    return contact
+
+
+@bp.get("/<int:contact_id>")
+@bp.response(200, ContactSchema)
+def get_contact(contact_id: int):
+    return find_contact(contact_id)
+
+
+@bp.patch("/<int:contact_id>")
+@bp.arguments(ContactPatch)
+@bp.response(200, ContactSchema)
+def update_contact(data: dict[str, Any], contact_id: int):
+    """Change some fields; agents may edit their own contacts but not reassign them."""
+    contact = find_contact(contact_id)
+    if not g.user.can_see_all and data.get("assigned_user_id", contact.assigned_user_id) != contact.assigned_user_id:
+        fail(403, "Only admins and managers can reassign contacts.")
+    after = AfterCommit()
+    contacts.update_contact(contact, data, after)
+    db.session.commit()
+    carry_out_committed(after)
+    return contact
+
+
+@bp.delete("/<int:contact_id>")
+@require_role(*EDITORS)
+@bp.response(204)
+def delete_contact(contact_id: int):
+    """Soft-delete: the contact leaves lists and workflows; its history stays readable
+    (what goes with it: builder.domain.contacts.delete_contact)."""
+    after = AfterCommit()
+    contacts.delete_contact(find_contact(contact_id), after)
+    db.session.commit()
+    carry_out_committed(after)

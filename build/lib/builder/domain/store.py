@@ -1,0 +1,189 @@
+"""The engine's Store, backed by SQLAlchemy.
+
+Effects are added to the session and committed by the caller together with the
+log rows; what must happen only after the commit (timers, sends, live events)
+is collected in `after_commit` for the job layer to carry out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from builder.domain import handover
+from builder.models import (
+    Account,
+    Contact,
+    ContactTag,
+    Enrollment,
+    ExecutionLog,
+    ManualAction,
+    Message,
+    MessageStatus,
+    Note,
+    User,
+    utcnow,
+)
+from engine.statuses import RunStatus
+
+STANDARD_CONTACT_FIELDS = {"first_name", "last_name", "email", "timezone"}
+
+
+@dataclass(frozen=True)
+class LoggedStep:
+    """A step run logged in the transaction, as the builder's live views need to hear of it."""
+
+    workflow_id: int
+    idempotency_key: str  # finds the log row once committed (the rows are inserted without returning ids)
+    is_test: bool
+
+
+@dataclass
+class AfterCommit:
+    """Work that must wait until the transaction that caused it has committed."""
+
+    wakeups: list[tuple[int, int, datetime]] = field(default_factory=list)  # (enrollment, seq, when)
+    resumes: list[tuple[int, int, str]] = field(default_factory=list)  # (enrollment, seq, event)
+    messages: list[Message] = field(default_factory=list)  # new outbound texts, sent now unless scheduled
+    scheduled: list[tuple[int, datetime]] = field(default_factory=list)  # (message, send_at) sent later
+    received: list[int] = field(default_factory=list)  # inbound messages, for open conversations
+    updated_messages: list[int] = field(default_factory=list)  # messages whose status moved
+    inbound_events: list[int] = field(default_factory=list)  # stored inbound webhooks to process
+    manual_actions: list[ManualAction] = field(default_factory=list)
+    logged: list[LoggedStep] = field(default_factory=list)
+    # Actions (or their ids) that left the queue: with their run, their contact or their workflow.
+    removed_actions: list[ManualAction | int] = field(default_factory=list)
+    started: list[int] = field(default_factory=list)  # new active runs (e.g. from triggers)
+    contacts: list[int] = field(default_factory=list)  # contacts whose details changed, for open pages
+    # Actions changed (completed, reassigned, or following their contact to a new owner):
+    # {action id: former assignee if it moved, else None}.
+    updated_actions: dict[int, int | None] = field(default_factory=dict)
+
+    def extend(self, other: AfterCommit) -> None:
+        for name in ("wakeups", "resumes", "messages", "scheduled", "received", "updated_messages", "inbound_events",
+                     "manual_actions", "logged", "removed_actions", "started", "contacts"):
+            getattr(self, name).extend(getattr(other, name))
+        self.updated_actions.update(other.updated_actions)
+
+
+class SqlStore:
+    def __init__(self, session: Session, account_id: int, rotation: Callable[[str], int]):
+        self.session = session
+        self.account_id = account_id
+        self._rotation = rotation
+        self._log_rows: list[dict[str, Any]] = []
+        self._note_rows: list[dict[str, Any]] = []
+        self._active_users: dict[tuple[int, ...], list[int]] = {}
+        self._quiet_hours: tuple[dict[str, str] | None] | None = None  # read once per pass
+        self._owner_changes: dict[int, tuple[int | None, int | None]] = {}  # contact -> (former, new) owner
+        self.after_commit = AfterCommit()
+
+    # --- contact effects ---
+    def add_tag(self, contact: Contact, tag: str) -> bool:
+        if tag in contact.tags:
+            return False
+        contact.tag_rows.append(ContactTag(tag=tag))
+        return True
+
+    def remove_tag(self, contact: Contact, tag: str) -> bool:
+        for row in contact.tag_rows:
+            if row.tag == tag:
+                contact.tag_rows.remove(row)
+                return True
+        return False
+
+    def set_field(self, contact: Contact, name: str, value: Any) -> None:
+        if name in STANDARD_CONTACT_FIELDS:
+            setattr(contact, name, value or ("" if name != "email" else None))
+        else:
+            # Assign a new dict: JSON columns do not track in-place changes.
+            contact.custom_fields = {**(contact.custom_fields or {}), name.removeprefix("custom."): value}
+
+    def assign(self, contact: Contact, user_id: int | None) -> None:
+        # Its queued actions follow it when the pass saves (flush_batched): one query for the whole pass
+        # rather than a flush and a query per contact. A contact assigned twice keeps its first owner.
+        former = self._owner_changes.get(contact.id, (contact.assigned_user_id, None))[0]
+        self._owner_changes[contact.id] = (former, user_id)
+        contact.assigned_user_id = user_id
+
+    def active_user_ids(self, user_ids: list[int]) -> list[int]:
+        key = tuple(user_ids)
+        if key not in self._active_users:
+            self._active_users[key] = list(self.session.scalars(
+                select(User.id).where(User.id.in_(user_ids), User.active, User.account_id == self.account_id)
+            ))
+        return self._active_users[key]
+
+    def next_in_rotation(self, key: str) -> int:
+        return self._rotation(key)
+
+    def add_note(self, run: Enrollment, contact: Contact, body: str, key: str) -> None:
+        # Inserted with the log rows at the end of the pass (nothing reads notes in between).
+        self._note_rows.append({
+            "contact_id": contact.id, "body": body, "author_user_id": None, "workflow_id": run.workflow_id,
+            "enrollment_id": run.id, "idempotency_key": key, "is_test": run.is_test, "created_at": utcnow(),
+        })
+
+    # --- outbound ---
+    def queue_message(self, run: Enrollment, contact: Contact, body: str, key: str) -> int:
+        message = Message(
+            account_id=self.account_id, contact_id=contact.id, direction="outbound", channel="sms",
+            to_number=contact.phone, body=body, status=MessageStatus.QUEUED, idempotency_key=key,
+            workflow_id=run.workflow_id, enrollment_id=run.id, is_test=run.is_test,
+        )
+        self.session.add(message)
+        self.session.flush()
+        self.after_commit.messages.append(message)
+        return message.id
+
+    def create_manual_action(
+        self, run: Enrollment, contact: Contact, *, kind: str, name: str, message: str | None,
+        parks: bool, step_id: str, key: str,
+    ) -> int:
+        action = ManualAction(
+            account_id=self.account_id, type=kind, name=name, assignee_id=contact.assigned_user_id,
+            contact_id=contact.id, workflow_id=run.workflow_id, enrollment_id=run.id, step_id=step_id,
+            parks_enrollment=parks, message=message, idempotency_key=key, is_test=run.is_test,
+        )
+        self.session.add(action)
+        self.session.flush()
+        self.after_commit.manual_actions.append(action)
+        return action.id
+
+    def quiet_hours(self) -> dict[str, str] | None:
+        if self._quiet_hours is None:
+            account = self.session.get(Account, self.account_id)
+            self._quiet_hours = (account.quiet_hours if account is not None else None,)
+        return self._quiet_hours[0]
+
+    # --- log ---
+    def log_step(self, row: dict[str, Any]) -> None:
+        self._log_rows.append(row)
+        self.after_commit.logged.append(LoggedStep(row["workflow_id"], row["idempotency_key"], row["is_test"]))
+
+    def flush_batched(self) -> None:
+        """Save what the pass batched: the queued actions of reassigned contacts follow them, then one
+        multi-row INSERT each for the notes and the step runs.
+
+        Core inserts on the tables, not the ORM's bulk path: the rows are plain
+        dicts with every column given, and nothing needs their ids back.
+        """
+        if self._owner_changes:
+            self.after_commit.updated_actions.update(handover.follow_contacts(self.session, self._owner_changes))
+            self._owner_changes = {}
+        if self._note_rows:
+            self.session.execute(insert(Note.__table__), self._note_rows)
+            self._note_rows = []
+        if self._log_rows:
+            self.session.execute(insert(ExecutionLog.__table__), self._log_rows)
+            self._log_rows = []
+
+    def note_pause(self, run: Enrollment) -> None:
+        run.updated_at = utcnow()
+        if run.status == RunStatus.WAITING and run.wake_at is not None:
+            self.after_commit.wakeups.append((run.id, run.seq, run.wake_at))

@@ -1,0 +1,109 @@
+"""Limits on what a request may carry, in one place for the whole app.
+
+- JSON bodies nested deeper than MAX_JSON_DEPTH are a 400 (`JsonTooDeep`) before they are parsed:
+  Python's parser, marshmallow and the JSON column all recurse, and a body of `{"a":` 5,000 times
+  would otherwise end in a RecursionError (a 500). Nothing legitimate comes close (a workflow graph
+  is about 10 levels deep).
+- `<int:...>` in any route refuses numbers above MAX_ID, so a huge id is a 404 rather than an
+  OverflowError in the database driver (SQLite takes 64 bits at most; our ids are 32-bit).
+- The request body size is capped by MAX_CONTENT_LENGTH (builder.config), also for chunked bodies:
+  werkzeug stops reading a chunked body quietly at the limit, so a longer one would be cut short and
+  then parsed; `Request.stream` makes that a 413 instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import accumulate
+from typing import Any
+
+import flask
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
+
+from builder.models import MAX_ID
+
+MAX_JSON_DEPTH = 100
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string literal (brackets inside do not count)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+class JsonTooDeep(BadRequest):
+    """Deliberately not a ValueError: `get_json(silent=True)` must not turn it into "no body"."""
+
+    description = (f"The JSON body is nested too deeply: at most {MAX_JSON_DEPTH} levels of objects and "
+                   "arrays are accepted.")
+
+
+def json_depth(text: str) -> int:
+    """How deeply the arrays and objects of a JSON text nest (0 for a scalar)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:  # the usual case, without scanning
+        return 0
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def loads_json(data: str | bytes, **kwargs: Any) -> Any:
+    """json.loads, refusing deep nesting with JsonTooDeep. Undecodable bytes are a JSONDecodeError."""
+    if isinstance(data, bytes | bytearray):
+        try:
+            text = data.decode("utf-8")  # a BOM stays and is refused, as webargs always did
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(f"Bytes decoding error: {exc.reason}", str(exc.object), exc.start) from exc
+    else:
+        text = data
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise JsonTooDeep()
+    try:
+        return json.loads(text, **kwargs)
+    except RecursionError:  # a deep stack already in use; still the body's fault
+        raise JsonTooDeep() from None
+
+
+class JsonProvider(DefaultJSONProvider):
+    """The app's JSON: request.get_json() goes through loads_json."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads_json(s, **kwargs)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` that matches no number above MAX_ID (so the route is a plain 404)."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class CappedStream(LimitedStream):
+    """A body without Content-Length, read up to max_content_length: one byte more is a 413."""
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        if self.is_exhausted and self._stream.read(1):
+            raise RequestEntityTooLarge()
+        return data
+
+
+class Request(flask.Request):
+    @cached_property
+    def stream(self) -> Any:
+        limit = self.max_content_length
+        if (limit is not None and not self.shallow and self.content_length is None
+                and "wsgi.input_terminated" in self.environ):
+            return CappedStream(self.environ["wsgi.input"], limit, is_max=True)
+        return super().stream
+
+
+def install(app: Flask) -> None:
+    """Call before any blueprint is registered: rules pick their converter when they are added."""
+    app.request_class = Request
+    app.json = JsonProvider(app)
+    app.url_map.converters["int"] = IdConverter

@@ -1,0 +1,494 @@
+"""Database tables. Indexes follow the list and filter queries the API runs."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from builder.extensions import db
+from engine.statuses import OPEN_STATUSES, OPEN_VALUES, RunStatus  # noqa: F401  (re-exported)
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on both databases
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    AGENT = "agent"
+
+
+class Account(db.Model):
+    __tablename__ = "accounts"
+    # Twilio's default opt-out and opt-in words (since May 2025); an account may replace either list.
+    DEFAULT_OPT_OUT = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT")
+    DEFAULT_OPT_IN = ("START", "YES", "UNSTOP")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # SMS compliance: null keyword lists mean the defaults above, so accounts follow them as they change.
+    opt_out_keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    opt_in_keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    # Quiet hours: automated SMS go out only between start and end (HH:MM, the contact's local time;
+    # an end before the start runs overnight). 08:00-21:00 is what US telemarketing rules allow.
+    quiet_hours_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    quiet_hours_start: Mapped[str] = mapped_column(String(5), default="08:00", server_default="08:00")
+    quiet_hours_end: Mapped[str] = mapped_column(String(5), default="21:00", server_default="21:00")
+
+    @property
+    def opt_out_words(self) -> tuple[str, ...]:
+        return tuple(self.opt_out_keywords) if self.opt_out_keywords is not None else self.DEFAULT_OPT_OUT
+
+    @property
+    def opt_in_words(self) -> tuple[str, ...]:
+        return tuple(self.opt_in_keywords) if self.opt_in_keywords is not None else self.DEFAULT_OPT_IN
+
+    @property
+    def quiet_hours(self) -> dict[str, str] | None:
+        """The hours the account may text and call in, as the engine takes them; None when switched off."""
+        if not self.quiet_hours_enabled:
+            return None
+        return {"start": self.quiet_hours_start, "end": self.quiet_hours_end}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default=Role.AGENT.value)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def can_see_all(self) -> bool:
+        return self.role in (Role.ADMIN, Role.MANAGER)
+
+
+class ApiToken(db.Model):
+    """Bearer tokens; only a SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User) -> tuple[ApiToken, str]:
+        secret = secrets.token_urlsafe(32)
+        return cls(user_id=user.id, token_hash=cls.hash(secret)), secret
+
+
+class UserSession(db.Model):
+    """A browser login: its id lives in the signed Flask session, so deleting the row ends it server-side.
+
+    Only a SHA-256 of the id is stored, like API tokens: a leaked table row opens nothing.
+    """
+
+    __tablename__ = "user_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def start(cls, user: User) -> tuple[UserSession, str]:
+        secret = secrets.token_urlsafe(32)
+        return cls(id_hash=ApiToken.hash(secret), user_id=user.id), secret
+
+
+class Contact(db.Model):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_account_phone", "account_id", "phone"),
+        Index("ix_contacts_account_assignee", "account_id", "assigned_user_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dnd_sms: Mapped[bool] = mapped_column(default=False)
+    dnd_call: Mapped[bool] = mapped_column(default=False)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Soft delete: runs and logs that mention the contact stay readable.
+    deleted_at: Mapped[datetime | None]
+
+    tag_rows: Mapped[list[ContactTag]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ContactTag.tag"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ContactTag(db.Model):
+    __tablename__ = "contact_tags"
+    __table_args__ = (Index("ix_contact_tags_tag", "tag"),)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class Note(db.Model):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id"))
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Workflow(db.Model):
+    __tablename__ = "workflows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    published_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_versions.id", use_alter=True, name="fk_workflow_published_version")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when deleted while contacts were still in it ("let them finish"): hidden, and removed when
+    # its last run ends (builder.api.workflow_removal).
+    deleted_at: Mapped[datetime | None]
+
+    versions: Mapped[list[WorkflowVersion]] = relationship(
+        foreign_keys="WorkflowVersion.workflow_id", order_by="WorkflowVersion.number", viewonly=True
+    )
+    published_version: Mapped[WorkflowVersion | None] = relationship(foreign_keys=[published_version_id])
+
+    def latest_version(self) -> WorkflowVersion | None:
+        return db.session.scalar(
+            db.select(WorkflowVersion)
+            .where(WorkflowVersion.workflow_id == self.id)
+            .order_by(WorkflowVersion.number.desc())
+            .limit(1)
+        )
+
+
+class WorkflowVersion(db.Model):
+    """An immutable snapshot of a graph. Saving makes a new one."""
+
+    __tablename__ = "workflow_versions"
+    __table_args__ = (UniqueConstraint("workflow_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    graph: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None]
+
+
+EnrollmentStatus = RunStatus  # the engine's statuses are the column's values
+OPEN_RUN_CLAUSE = f"status IN ({', '.join(repr(value) for value in OPEN_VALUES)}) AND is_test = false"
+
+
+class Enrollment(db.Model):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "contact_id", "source_key", name="uq_enrollment_source"),
+        Index("ix_enrollments_workflow_status", "workflow_id", "status"),
+        Index("ix_enrollments_status_wake", "status", "wake_at"),
+        Index("ix_enrollments_contact", "contact_id", "workflow_id"),
+        Index("ix_enrollments_source", "source_key"),
+        # A contact is never in the same workflow twice at once (test runs aside):
+        # the database settles the race between two enroll jobs for one contact.
+        Index("uq_enrollment_open", "workflow_id", "contact_id", unique=True,
+              postgresql_where=text(OPEN_RUN_CLAUSE), sqlite_where=text(OPEN_RUN_CLAUSE)),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    status: Mapped[str] = mapped_column(String(20), default=EnrollmentStatus.ACTIVE.value)
+    current_step: Mapped[str | None] = mapped_column(String(64))
+    # Counts step runs; with the id it forms each step run's idempotency key.
+    seq: Mapped[int] = mapped_column(default=0)
+    wake_at: Mapped[datetime | None]
+    is_test: Mapped[bool] = mapped_column(default=False)
+    source_key: Mapped[str] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    contact: Mapped[Contact] = relationship()
+    version: Mapped[WorkflowVersion] = relationship()
+
+
+class ExecutionLog(db.Model):
+    """One row per step run: what ran, with what, and how it went."""
+
+    __tablename__ = "execution_logs"
+    __table_args__ = (
+        Index("ix_execution_logs_workflow", "workflow_id", "id"),
+        Index("ix_execution_logs_enrollment", "enrollment_id", "id"),
+        # Covers the builder's step stats (distinct runs per step): answered from the index alone,
+        # about twice as fast at 350,000 rows (bench/step_stats.py).
+        Index("ix_execution_logs_step_stats", "workflow_id", "is_test", "outcome", "step_id", "enrollment_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    step_id: Mapped[str] = mapped_column(String(64))
+    step_type: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    input: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str] = mapped_column(String(20))
+    output: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    duration_ms: Mapped[float] = mapped_column(default=0.0)
+
+
+class ManualActionType(enum.StrEnum):
+    SMS = "sms"
+    CALL = "call"
+
+
+class ManualActionStatus(enum.StrEnum):
+    QUEUED = "queued"
+    COMPLETED = "completed"
+    DELETED = "deleted"
+
+
+class MessageStatus(enum.StrEnum):
+    """An SMS's state: outbound ones move queued -> sending -> accepted/sent -> delivered (or undelivered,
+    failed; unknown when a send was interrupted and may or may not have gone); inbound ones are received."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    RECEIVED = "received"
+
+
+class ManualAction(db.Model):
+    __tablename__ = "manual_actions"
+    __table_args__ = (
+        Index("ix_manual_actions_queue", "account_id", "status", "assignee_id", "created_at"),
+        # The whole account's queue, newest first, and its counts by type (managers' views).
+        Index("ix_manual_actions_status_created", "account_id", "status", "created_at"),
+        Index("ix_manual_actions_status_type", "account_id", "status", "type", "created_at"),
+        Index("ix_manual_actions_workflow", "account_id", "workflow_id", "status", "created_at"),
+        Index("ix_manual_actions_contact", "contact_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    type: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default=ManualActionStatus.QUEUED.value)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="SET NULL"))
+    step_id: Mapped[str | None] = mapped_column(String(64))
+    # The workflow waits for this action when parks_enrollment is set.
+    parks_enrollment: Mapped[bool] = mapped_column(default=True)
+    message: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deleted_at: Mapped[datetime | None]
+    # Let's Start claims an action for one person; the lease runs out if they walk away.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claim_expires_at: Mapped[datetime | None]
+
+    contact: Mapped[Contact] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    workflow: Mapped[Workflow | None] = relationship()
+
+
+class Message(db.Model):
+    """The conversation log; outbound rows double as the send outbox."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_contact", "contact_id", "created_at"),
+        Index("ix_messages_status", "status", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    direction: Mapped[str] = mapped_column(String(10), default="outbound")
+    channel: Mapped[str] = mapped_column(String(10), default="sms")
+    to_number: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    # Outbound: queued -> sending -> sent (console) | accepted -> sent -> delivered | undelivered (Twilio)
+    # | failed; "unknown" if a send was cut short. Inbound: received.
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="SET NULL"))
+    manual_action_id: Mapped[int | None] = mapped_column(ForeignKey("manual_actions.id", ondelete="SET NULL"))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    is_test: Mapped[bool] = mapped_column(default=False)
+    send_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    # The sender: the contact for inbound rows, our number for outbound ones when known.
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    # The provider's error code when it refused or could not deliver (Twilio: 21211, 30003, ...).
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    status_at: Mapped[datetime | None]  # when the status last changed
+    # Send attempts so far; a 429 or 5xx from the provider queues the message again for retry_at.
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    retry_at: Mapped[datetime | None]
+
+
+class BulkEnrollment(db.Model):
+    """One enroll request; chunk jobs work through contact_ids, drip-spaced."""
+
+    __tablename__ = "bulk_enrollments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
+    contact_ids: Mapped[list[int]] = mapped_column(JSON)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    batch_size: Mapped[int]
+    interval_seconds: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int]
+    processed: Mapped[int] = mapped_column(default=0)
+    enrolled: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    @property
+    def batch_count(self) -> int:
+        return -(-self.total // self.batch_size) if self.total else 0
+
+
+class BulkEnrollmentBatch(db.Model):
+    """Marks a batch of a bulk request as enrolled, in the same transaction as its enrollments."""
+
+    __tablename__ = "bulk_enrollment_batches"
+    bulk_id: Mapped[int] = mapped_column(ForeignKey("bulk_enrollments.id", ondelete="CASCADE"), primary_key=True)
+    index: Mapped[int] = mapped_column(primary_key=True)
+    enrolled: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Call(db.Model):
+    """A call placed from a Manual Call action: the agent's phone rings, then the contact's."""
+
+    __tablename__ = "calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    manual_action_id: Mapped[int | None] = mapped_column(ForeignKey("manual_actions.id", ondelete="SET NULL"),
+                                                         index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    to_number: Mapped[str] = mapped_column(String(20))
+    # simulated (console provider) | initiating (being placed), queued, initiated, ringing, in-progress,
+    # completed, busy, no-answer, failed, canceled (Twilio) | unknown (placing it timed out)
+    status: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    duration_seconds: Mapped[int | None]
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    status_at: Mapped[datetime | None]  # when the status last changed
+    error: Mapped[str | None] = mapped_column(Text)  # why the call could not be placed
+
+
+class TwilioSettings(db.Model):
+    """An account's own Twilio credentials and sender; the auth token is stored encrypted
+    (builder/twilio_settings.py). Accounts without a row use the environment's TWILIO_* settings."""
+
+    __tablename__ = "twilio_settings"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    account_sid: Mapped[str] = mapped_column(String(34), index=True)
+    auth_token_encrypted: Mapped[str] = mapped_column(Text)
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(34))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InboundEvent(db.Model):
+    """An inbound SMS exactly as Twilio posted it, stored once per MessageSid before any
+    work is done; a job turns it into a conversation message (queue/inbound.py)."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (Index("ix_inbound_events_pending", "processed_at", "received_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    # Why no message was recorded, e.g. the sender is a short code rather than a phone number.
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,201 @@
+"""Inbound webhook trigger: POST JSON to a workflow's secret URL to enroll a contact.
+
+The URL is /hooks/workflows/<id>/<secret>; the secret is an HMAC of the workflow id
+under SECRET_KEY, so nothing is stored and rotating SECRET_KEY rotates every URL.
+The workflow's trigger config maps fields of the posted JSON (dotted paths reach
+into nested objects) to contact fields: first_name, last_name, email, phone,
+timezone or custom.<name>. The contact is found by phone, then email, in the
+workflow's account, or created (which also fires "contact created" triggers).
+
+Mapped values pass the same field validation as the contacts API (builder.api.contacts):
+a value the API would refuse is a 422 naming the posted JSON field, and nothing is saved.
+The body is capped at MAX_BODY bytes as read, whatever Content-Length says (or does not:
+a chunked body has none).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from builder.domain import contacts, enrollment
+from builder.domain.store import AfterCommit
+from builder.extensions import db
+from builder.http.input_limits import JsonTooDeep, loads_json
+from builder.models import Contact, Workflow
+from builder.schemas.contacts import ContactFields, Scalar
+from engine.triggers import INBOUND_WEBHOOK, Event
+from jobqueue.effects import carry_out_committed
+
+bp = Blueprint("workflow_hooks", __name__, url_prefix="/hooks/workflows")
+
+MAX_BODY = 64 * 1024
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "timezone")
+CUSTOM_NAME_MAX = 100
+
+
+def hook_secret(workflow_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"workflow-hook:{workflow_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def hook_url(workflow_id: int) -> str:
+    """The full URL to give the sending system (PUBLIC_URL when set, else this request's host)."""
+    path = url_for("workflow_hooks.receive", workflow_id=workflow_id, secret=hook_secret(workflow_id))
+    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
+    return f"{public}{path}" if public else url_for(
+        "workflow_hooks.receive", workflow_id=workflow_id, secret=hook_secret(workflow_id), _external=True)
+
+
+def _error(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None):
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify({"error": body}), status
+
+
+def _lookup(payload: dict[str, Any], path: str) -> Any:
+    value: Any = payload
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def mapped_values(payload: dict[str, Any], field_map: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Contact field -> value from the payload, and errors keyed by the payload's field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for source, target in field_map.items():
+        value = _lookup(payload, source)
+        if value is None or value == "":
+            continue
+        try:
+            clean = _validated(target, value)
+        except ValidationError as exc:
+            messages = exc.messages
+            errors[source] = list(messages.get(target, messages) if isinstance(messages, dict) else messages)
+            continue
+        if clean is not None and clean != "":  # only blanks: as if the field were not sent
+            values[target] = clean
+    return values, errors
+
+
+def _validated(target: str, value: Any) -> Any:
+    """The value as the contacts API would store it in `target`, or ValidationError."""
+    if target.startswith("custom."):
+        name = target.removeprefix("custom.")
+        if not name or len(name) > CUSTOM_NAME_MAX:
+            raise ValidationError(f"A custom field name is 1 to {CUSTOM_NAME_MAX} characters.")
+        return Scalar().deserialize(value)
+    if target not in CONTACT_FIELDS:
+        raise ValidationError(f"{target!r} is not a contact field.")
+    if isinstance(value, bool | int | float):
+        value = str(value)  # a phone number posted as a JSON number, say
+    # The API's own schema, one field at a time so that each error names its source field.
+    return ContactFields(only=(target,)).load({target: value})[target]
+
+
+def _read_at_most(limit: int) -> bytes:
+    """Up to `limit` bytes of the body: one read() may return less than asked (a chunked body)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = request.stream.read(limit - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _read_payload() -> tuple[Any, tuple[int, str, str] | None]:
+    """The posted JSON, reading at most MAX_BODY + 1 bytes; or (status, code, message) for an error."""
+    too_large = (413, "too_large", f"Send at most {MAX_BODY // 1024} KB.")
+    if (request.content_length or 0) > MAX_BODY:
+        return None, too_large
+    if not request.is_json:
+        return None, (400, "bad_request", "Send a JSON object (Content-Type: application/json).")
+    try:
+        raw = _read_at_most(MAX_BODY + 1)
+    except RequestEntityTooLarge:  # past the app's MAX_CONTENT_LENGTH, if set below MAX_BODY
+        return None, too_large
+    if len(raw) > MAX_BODY:
+        return None, too_large
+    try:
+        return loads_json(raw), None
+    except JsonTooDeep as exc:
+        return None, (400, "bad_request", exc.description)
+    except ValueError:
+        return None, (400, "bad_request", "The request body is not valid JSON.")
+
+
+@bp.post("/<int:workflow_id>/<secret>")
+def receive(workflow_id: int, secret: str):
+    if not hmac.compare_digest(secret.encode(), hook_secret(workflow_id).encode()):
+        return _error(404, "not_found", "No such webhook.")
+    workflow = db.session.get(Workflow, workflow_id)
+    if workflow is None:
+        return _error(404, "not_found", "No such webhook.")
+    graph = workflow.published_version.graph if workflow.published_version else None
+    trigger = (graph or {}).get("trigger") or {}
+    if trigger.get("type") != INBOUND_WEBHOOK:
+        return _error(409, "conflict", "This workflow is not published with an inbound webhook trigger.")
+    payload, problem = _read_payload()
+    if problem is not None:
+        return _error(*problem)
+    if not isinstance(payload, dict):
+        return _error(400, "bad_request", "Send a JSON object.")
+
+    values, errors = mapped_values(payload, (trigger.get("config") or {}).get("field_map") or {})
+    if errors:
+        first = next(iter(errors))
+        return _error(422, "validation_error", f"{first}: {errors[first][0]}", errors)
+    contact = _find(workflow.account_id, values)
+    created = contact is None
+    if created and not values.get("phone") and not values.get("email"):
+        return _error(422, "validation_error",
+                      "Map a phone or email field in the trigger so the contact can be found or created.")
+    fields = _contact_fields(values)
+    after = AfterCommit()
+
+    def hook_event(found: Contact) -> list[Event]:
+        return [Event(INBOUND_WEBHOOK, found.id, f"webhook:{workflow_id}:{uuid.uuid4().hex}", workflow_id=workflow_id)]
+
+    if created:
+        contact = contacts.create_contact(workflow.account_id, fields, after, also=hook_event)
+    else:
+        contacts.apply_changes(contact, fields)
+        db.session.flush()
+        after.started.extend(enrollment.enroll(db.session, workflow.account_id, hook_event(contact)))
+    contact_id, started = contact.id, list(after.started)
+    db.session.commit()
+    carry_out_committed(after)
+    return jsonify({"contact_id": contact_id, "created": created, "enrollment_ids": started}), 202
+
+
+def _contact_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """Mapped values in the contact API's shape: `custom.<name>` keys merge into custom_fields."""
+    fields: dict[str, Any] = {k: v for k, v in values.items() if not k.startswith("custom.")}
+    custom = {k.removeprefix("custom."): v for k, v in values.items() if k.startswith("custom.")}
+    if custom:
+        fields["custom_fields"] = custom
+    return fields
+
+
+def _find(account_id: int, values: dict[str, Any]) -> Contact | None:
+    live = select(Contact).where(Contact.account_id == account_id, Contact.deleted_at.is_(None))
+    for name in ("phone", "email"):
+        if values.get(name):
+            found = db.session.scalars(live.where(getattr(Contact, name) == values[name]).order_by(Contact.id)).first()
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,124 @@
+"""Carry out what a committed transaction asked for: timers, resumes, sends, live events.
+
+Everything here runs after a commit, so nothing here may undo it or hide it: when
+Redis is unreachable the enqueues are skipped and logged, and the reconciler
+(jobqueue.recovery) finds the work in the database once Redis is back. A web
+request therefore still answers its success status, and a worker keeps going.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+
+from redis import RedisError
+
+from builder.domain import workflows
+from builder.domain.store import AfterCommit
+from builder.extensions import db
+from builder.live import action_events, conversation_events, workflow_events
+from jobqueue import job_names, outbox
+from jobqueue.connection import REDIS_DOWN
+from jobqueue.queues import enqueue, enqueue_at
+
+log = logging.getLogger(__name__)
+RESUME = job_names.RESUME_ENROLLMENT
+ADVANCE = job_names.ADVANCE_ENROLLMENTS
+DELIVER = job_names.DELIVER_MESSAGES
+PROCESS_INBOUND = job_names.PROCESS_INBOUND
+
+
+@contextmanager
+def deferrable(what: str) -> Iterator[None]:
+    """Run a post-commit enqueue; if Redis is unreachable, log what waits for the reconciler and go on."""
+    try:
+        yield
+    except REDIS_DOWN as exc:
+        log.warning("Redis is unreachable (%s); deferred to the reconciler: %s", exc, what)
+
+
+def carry_out(after: AfterCommit) -> None:
+    # If the process dies before this runs, or Redis is away, the reconciler finds the
+    # overdue waits, active runs and unsent messages in the database and does it then;
+    # live clients catch up when they resynchronise.
+    # The rows people's queues wait for go first: reading and sending them takes a few ms, and a
+    # worker resuming a run at the same moment would compete with that read for the database.
+    if after.manual_actions:
+        action_events.publish_actions(after.manual_actions, "created")
+    if after.removed_actions:
+        action_events.publish_actions(after.removed_actions, "deleted")
+    if after.updated_actions:
+        action_events.publish_action_ids(list(after.updated_actions), "updated",
+                                         previous_assignees=after.updated_actions)
+    _enqueue_all(after)
+    # Test runs step by step and the step counts, for builder pages watching these workflows.
+    workflow_events.publish_logged(after.logged)
+    _remove_finished_workflows({step.workflow_id for step in after.logged})
+    if after.contacts:
+        conversation_events.publish_contacts(after.contacts)
+    if after.received:
+        conversation_events.publish(after.received, "created")
+    if after.updated_messages:
+        conversation_events.publish(after.updated_messages, "updated")
+    if after.messages:
+        conversation_events.publish(after.messages, "created")
+        # Last, as a provider on a slow line must hold up nothing else. Sending needs no Redis: the
+        # outbox claims and sends straight from the database (a scheduled message is not due yet,
+        # so the claim leaves it for its job).
+        outbox.deliver([m.id for m in after.messages])
+
+
+def carry_out_committed(after: AfterCommit) -> None:
+    """Enqueue what a committed change asked for. If Redis is away, the change still
+    stands: the reconciler finds the paused runs in the database and resumes them."""
+    try:
+        carry_out(after)
+    except RedisError:
+        log.exception("could not enqueue follow-up work; the reconciler will pick it up")
+
+
+
+def _remove_finished_workflows(workflow_ids: set[int]) -> None:
+    """Deleted workflows whose last run has now ended go (see builder.domain.workflows)."""
+    if not workflow_ids:
+        return
+    try:
+        removed = workflows.remove_finished(workflow_ids)
+    except Exception:
+        db.session.rollback()
+        log.exception("could not remove deleted workflows whose runs have finished; the next pass tries again")
+        return
+    if removed:
+        log.info("removed deleted workflows %s: their last runs have finished", removed)
+
+
+def _enqueue_all(after: AfterCommit) -> None:
+    """The jobs the commit asked for. After the first sign that Redis is down, the rest are not
+    tried (each try could wait for a connect timeout) but named in one warning."""
+    calls: list[tuple[str, Callable[[], object]]] = [
+        (f"timer of enrollment {eid} (seq {seq})", partial(enqueue_at, when, RESUME, eid, seq, "timer"))
+        for eid, seq, when in after.wakeups
+    ]
+    calls += [(f"resume of enrollment {eid} (seq {seq}, {event})", partial(enqueue, RESUME, eid, seq, event))
+              for eid, seq, event in after.resumes]
+    calls += [(f"scheduled message {mid} (at {when:%Y-%m-%d %H:%M})", partial(enqueue_at, when, DELIVER, [mid]))
+              for mid, when in after.scheduled]
+    calls += [(f"inbound event {eid}", partial(enqueue, PROCESS_INBOUND, eid)) for eid in after.inbound_events]
+    if after.started:
+        calls.append((f"new runs {_ids(after.started)} (the reconciler will start them)",
+                      partial(enqueue, ADVANCE, list(after.started))))
+    for index, (_, call) in enumerate(calls):
+        try:
+            call()
+        except REDIS_DOWN as exc:
+            names = [name for name, _ in calls[index:]]
+            more = f"; and {len(names) - 20} more" if len(names) > 20 else ""
+            log.warning("Redis is unreachable (%s); deferred to the reconciler: %s%s", exc, "; ".join(names[:20]), more)
+            return
+
+
+def _ids(ids: list[int], shown: int = 20) -> str:
+    text = ", ".join(str(i) for i in ids[:shown])
+    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")

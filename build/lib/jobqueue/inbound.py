@@ -1,0 +1,178 @@
+"""Inbound SMS: stored once, exactly as Twilio posted it, then recorded by a job.
+
+The webhook only stores the event (unique MessageSid, so Twilio's retries are
+harmless) and enqueues `process_event`. The job records the message in the
+conversation of the contact with that phone number in that account, creating
+the contact when the number is new (a reply from an unknown number must still
+reach someone), and then lets each registered reaction act on it in the same
+transaction: keyword handling (STOP, HELP) and resolving a wait-for-reply plug
+in here with `@reaction`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from builder.domain import contacts
+from builder.domain.phones import normalize_phone
+from builder.domain.store import AfterCommit
+from builder.extensions import db
+from builder.models import Contact, InboundEvent, Message, MessageStatus, utcnow
+from jobqueue import job_names
+from jobqueue.effects import carry_out_committed
+from jobqueue.queues import enqueue_many
+
+log = logging.getLogger(__name__)
+PROCESS = job_names.PROCESS_INBOUND
+LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """One inbound SMS, recorded; what a reaction gets to act on."""
+
+    account_id: int
+    contact_id: int
+    message_id: int
+    from_number: str
+    to_number: str
+    body: str
+    received_at: datetime
+    new_contact: bool
+
+
+Reaction = Callable[[InboundSms, AfterCommit], None]
+REACTIONS: list[Reaction] = []
+
+
+def reaction(fn: Reaction) -> Reaction:
+    """Register `fn` to run once per inbound SMS, inside the transaction that records it;
+    work that must wait for the commit (resumes, timers) goes in the AfterCommit."""
+    REACTIONS.append(fn)
+    return fn
+
+
+# --- the webhook's half ------------------------------------------------------
+
+def accept(account_id: int, params: dict[str, str]) -> tuple[int, bool]:
+    """Store the event once per MessageSid. Returns (event id, still to be processed)."""
+    sid = params["MessageSid"]
+    try:
+        event = InboundEvent(account_id=account_id, provider_sid=sid, payload=params)
+        db.session.add(event)
+        db.session.commit()
+        return event.id, True
+    except IntegrityError:  # Twilio posted it again
+        db.session.rollback()
+    event_id, processed_at = db.session.execute(
+        select(InboundEvent.id, InboundEvent.processed_at).where(InboundEvent.provider_sid == sid)
+    ).one()
+    db.session.commit()
+    return event_id, processed_at is None
+
+
+def enqueue_processing(event_id: int) -> None:
+    """After the event is stored; if the enqueue is lost, the reconciler enqueues it again."""
+    carry_out_committed(AfterCommit(inbound_events=[event_id]))
+
+
+def requeue_unprocessed(cutoff: datetime) -> int:
+    """For the reconciler: events stored before `cutoff` whose job was lost."""
+    ids = list(db.session.scalars(
+        select(InboundEvent.id).where(InboundEvent.processed_at.is_(None), InboundEvent.received_at < cutoff)
+        .order_by(InboundEvent.id).limit(LIMIT)
+    ))
+    enqueue_many([(PROCESS, (event_id,)) for event_id in ids])
+    return len(ids)
+
+
+# --- the job's half ----------------------------------------------------------
+
+def _phone(raw: str | None) -> str | None:
+    try:
+        return normalize_phone(raw or "", current_app.config["DEFAULT_PHONE_REGION"])
+    except ValueError:
+        return None
+
+
+def _lock_phone(account_id: int, phone: str) -> None:
+    """Two replies from a new number, processed at once, must not create two contacts.
+    SQLite already has one writer at a time; PostgreSQL takes a lock for the number."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"inbound:{account_id}:{phone}"))))
+
+
+def _contact_for(account_id: int, phone: str, after: AfterCommit) -> tuple[Contact, bool]:
+    """The contact we last texted at this number, else the oldest with it, else a new one (which,
+    like any new contact, fires "contact created" workflows)."""
+    _lock_phone(account_id, phone)
+    live = (Contact.account_id == account_id, Contact.phone == phone, Contact.deleted_at.is_(None))
+    contact_id = db.session.scalar(
+        select(Message.contact_id).join(Contact, Contact.id == Message.contact_id)
+        .where(*live, Message.direction == "outbound").order_by(Message.id.desc()).limit(1)
+    ) or db.session.scalar(select(Contact.id).where(*live).order_by(Contact.id).limit(1))
+    if contact_id is not None:
+        return db.session.get(Contact, contact_id), False
+    return contacts.create_contact(account_id, {"phone": phone}, after), True
+
+
+def _finish(event_id: int, **values) -> bool:
+    """Mark the event processed; False if another job already did."""
+    return db.session.execute(
+        update(InboundEvent).where(InboundEvent.id == event_id, InboundEvent.processed_at.is_(None))
+        .values(processed_at=utcnow(), **values)
+    ).rowcount == 1
+
+
+def _record(event: InboundEvent, phone: str, after: AfterCommit) -> InboundSms:
+    payload = event.payload
+    contact, created = _contact_for(event.account_id, phone, after)
+    message = Message(
+        account_id=event.account_id, contact_id=contact.id, direction="inbound", channel="sms",
+        from_number=phone, to_number=(payload.get("To") or "")[:20] or None, body=payload.get("Body", ""),
+        status=MessageStatus.RECEIVED, provider="twilio", provider_sid=event.provider_sid,
+        idempotency_key=f"inbound:{event.provider_sid}"[:80], sent_at=event.received_at, status_at=utcnow(),
+    )
+    db.session.add(message)
+    db.session.flush()
+    return InboundSms(account_id=event.account_id, contact_id=contact.id, message_id=message.id,
+                      from_number=phone, to_number=message.to_number or "", body=message.body,
+                      received_at=event.received_at, new_contact=created)
+
+
+def process_event(event_id: int) -> InboundSms | None:
+    """Record one stored event in its contact's conversation and run the reactions.
+    Safe to run twice, or twice at once: the second does nothing."""
+    event = db.session.get(InboundEvent, event_id)
+    if event is None or event.processed_at is not None:
+        db.session.rollback()
+        return None
+    phone = _phone(event.payload.get("From"))
+    if phone is None:
+        # Short codes and alphanumeric senders have no contact to file them under.
+        _finish(event.id, note="the sender is not a phone number; no contact to record it against")
+        db.session.commit()
+        log.info("inbound event %s from a sender that is not a phone number was not recorded", event.id)
+        return None
+    after = AfterCommit()
+    try:
+        inbound = _record(event, phone, after)
+        if not _finish(event.id, message_id=inbound.message_id):
+            db.session.rollback()
+            return None
+        after.received.append(inbound.message_id)  # announced before any automatic reply
+        for react in REACTIONS:
+            react(inbound, after)
+        db.session.commit()
+    except IntegrityError:  # another job recorded this MessageSid first
+        db.session.rollback()
+        return None
+    carry_out_committed(after)
+    return inbound

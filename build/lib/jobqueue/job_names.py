@@ -1,0 +1,18 @@
+"""The RQ jobs' dotted names, in one place.
+
+Jobs are enqueued by name, as RQ recommends, so that the code that enqueues them
+(routes, other jobs) never imports the job functions and what they pull in.
+tests/test_job_names.py checks that every name resolves to a job in jobqueue.jobs.
+"""
+
+from __future__ import annotations
+
+_JOBS = "jobqueue.jobs"
+ENROLL_BATCH = f"{_JOBS}.enroll_batch"
+ADVANCE_ENROLLMENTS = f"{_JOBS}.advance_enrollments"
+RESUME_ENROLLMENT = f"{_JOBS}.resume_enrollment"
+DELIVER_MESSAGES = f"{_JOBS}.deliver_messages"
+PROCESS_INBOUND = f"{_JOBS}.process_inbound"
+RECONCILE = f"{_JOBS}.reconcile"
+PUBLISH_WORKFLOW_STATS = f"{_JOBS}.publish_workflow_stats"
+NOOP = f"{_JOBS}.noop"

@@ -1,0 +1,136 @@
+"""What an inbound SMS does: consent keywords, waits for a reply, stop on response, reply enrollment.
+
+All of it runs in the transaction that records the message (see jobqueue.inbound),
+so a reply is acted on exactly once or, if the job dies, not at all and again.
+
+- Keywords, when the whole message is one (any case, punctuation ignored): the
+  account's opt-out words (by default Twilio's: STOP, STOPALL, UNSUBSCRIBE, CANCEL,
+  END, QUIT, REVOKE, OPTOUT) turn SMS do-not-disturb on; its opt-in words (START,
+  YES, UNSTOP) turn it off; HELP and INFO get an automatic reply.
+- Every run of the contact waiting at a Wait for Customer Reply step takes its
+  Replied exit, whatever message went out last, automated or manual.
+- Runs of workflows set to "stop on response" end; their queued manual actions
+  leave the queue.
+- Published "customer replied" workflows enroll the contact (not on an opt-out:
+  someone who just said STOP is not started on new automation).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy import select, update
+
+from builder.domain import enrollment
+from builder.domain.store import AfterCommit, SqlStore
+from builder.extensions import db
+from builder.models import (
+    Account,
+    Contact,
+    Enrollment,
+    ManualAction,
+    ManualActionStatus,
+    Message,
+    MessageStatus,
+    utcnow,
+)
+from engine import interpreter
+from engine.actions.wait_for_reply import REPLY
+from engine.statuses import OPEN_VALUES
+from engine.triggers import CUSTOMER_REPLIED, Event
+from jobqueue.inbound import InboundSms, reaction
+from jobqueue.runner import graphs_for, rotation_counter
+
+log = logging.getLogger(__name__)
+
+HELP = frozenset({"help", "info"})
+OPEN = OPEN_VALUES
+
+
+def keyword(body: str) -> str | None:
+    """The message as a keyword: its only word, folded ("Stop!" -> "stop"), or None."""
+    words = re.findall(r"\w+", body.casefold())
+    return words[0] if len(words) == 1 else None
+
+
+def help_text(account: Account) -> str:
+    stop, start = account.opt_out_words[0], account.opt_in_words[0] if account.opt_in_words else None
+    again = f", {start} to subscribe again" if start else ""
+    return f"{account.name}: reply {stop} to unsubscribe{again}. Msg & data rates may apply."
+
+
+def _words(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w.casefold() for w in words)  # folded as keyword() folds the message
+
+
+@reaction
+def react(sms: InboundSms, after: AfterCommit) -> None:
+    contact = db.session.get(Contact, sms.contact_id)
+    account = db.session.get(Account, sms.account_id)
+    opt_out, opt_in = _words(account.opt_out_words), _words(account.opt_in_words)
+    word = keyword(sms.body)
+    if word in opt_out:
+        contact.dnd_sms, contact.updated_at = True, utcnow()
+        after.contacts.append(contact.id)
+        log.info("contact %s texted %s: SMS do-not-disturb on; later sends are refused", contact.id, word.upper())
+    elif word in opt_in:
+        contact.dnd_sms, contact.updated_at = False, utcnow()
+        after.contacts.append(contact.id)
+        log.info("contact %s texted %s: SMS do-not-disturb off", contact.id, word.upper())
+    elif word in HELP:
+        _help_reply(sms, contact, after)
+    _resolve_waits(sms, after)
+    _stop_on_response(sms, after)
+    if word not in opt_out:
+        started = enrollment.enroll(db.session, sms.account_id,
+                                  [Event(CUSTOMER_REPLIED, contact.id, f"reply:{sms.message_id}", text=sms.body)])
+        after.started.extend(started)  # they run once this commits; the reconciler covers a lost enqueue
+
+
+def _help_reply(sms: InboundSms, contact: Contact, after: AfterCommit) -> None:
+    message = Message(
+        account_id=sms.account_id, contact_id=contact.id, direction="outbound", channel="sms",
+        to_number=sms.from_number, body=help_text(db.session.get(Account, sms.account_id)), status=MessageStatus.QUEUED,
+        idempotency_key=f"help:{sms.message_id}",
+    )
+    db.session.add(message)
+    db.session.flush()
+    after.messages.append(message)
+
+
+def _open_runs(sms: InboundSms, statuses: tuple[str, ...]) -> list[Enrollment]:
+    return list(db.session.scalars(
+        select(Enrollment).where(Enrollment.contact_id == sms.contact_id, Enrollment.status.in_(statuses))
+        .order_by(Enrollment.id).with_for_update(of=Enrollment)
+    ))
+
+
+def _resolve_waits(sms: InboundSms, after: AfterCommit) -> None:
+    runs = _open_runs(sms, ("waiting",))
+    graphs = graphs_for({r.version_id for r in runs})
+    for run in runs:
+        step = graphs[run.version_id].steps.get(run.current_step or "")
+        if step is not None and step.type == "wait_for_reply":
+            after.resumes.append((run.id, run.seq, REPLY))
+
+
+def _stop_on_response(sms: InboundSms, after: AfterCommit) -> None:
+    runs = _open_runs(sms, OPEN)
+    graphs = graphs_for({r.version_id for r in runs})
+    stopping = [r for r in runs if graphs[r.version_id].settings.get("stop_on_response")]
+    if not stopping:
+        return
+    store = SqlStore(db.session, sms.account_id, rotation_counter)
+    now = utcnow()
+    for run in stopping:
+        interpreter.cancel(run, store, now, "the contact replied (the workflow stops on response)")
+        run.updated_at = now
+    store.flush_batched()
+    after.extend(store.after_commit)
+    queued = list(db.session.scalars(select(ManualAction).where(
+        ManualAction.enrollment_id.in_([r.id for r in stopping]), ManualAction.status == ManualActionStatus.QUEUED)))
+    if queued:
+        db.session.execute(update(ManualAction).where(ManualAction.id.in_([a.id for a in queued])).values(
+            status="deleted", deleted_at=now, updated_at=now))
+        after.removed_actions.extend(queued)
