@@ -1,2 +1,0 @@
-"""Marshmallow shapes shared by the REST API, the live events and the pages:
-fields, contacts, manual actions, messages, workflows."""

@@ -1,1 +1,0 @@
-"""Running the app: the development server, gunicorn settings, the flask CLI commands and the demo data."""
