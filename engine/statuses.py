@@ -17,3 +17,5 @@ class RunStatus(enum.StrEnum):
 # A run that has not ended: at most one per contact and workflow (outside test runs).
 OPEN_STATUSES: tuple[RunStatus, ...] = (RunStatus.ACTIVE, RunStatus.WAITING, RunStatus.PARKED)
 OPEN_VALUES: tuple[str, ...] = tuple(status.value for status in OPEN_STATUSES)
+# A run waiting on a timer or a person: what a deleted contact or a reply must wake.
+PAUSED_VALUES: tuple[str, ...] = (RunStatus.WAITING.value, RunStatus.PARKED.value)

@@ -20,10 +20,8 @@ from builder.domain.errors import Invalid
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.models import Contact, ContactTag, Enrollment, ManualAction, ManualActionStatus, User, utcnow
-from engine.statuses import RunStatus
+from engine.statuses import PAUSED_VALUES
 from engine.triggers import CONTACT_CREATED, Event
-
-PAUSED = [RunStatus.WAITING.value, RunStatus.PARKED.value]
 
 
 def create_contact(account_id: int, data: dict[str, Any], after: AfterCommit, *,
@@ -68,7 +66,7 @@ def delete_contact(contact: Contact, after: AfterCommit) -> None:
     db.session.execute(update(ManualAction).where(ManualAction.id.in_([a.id for a in queued]))
                        .values(status=ManualActionStatus.DELETED.value, deleted_at=now, updated_at=now))
     paused = db.session.execute(select(Enrollment.id, Enrollment.seq).where(
-        Enrollment.contact_id == contact.id, Enrollment.status.in_(PAUSED))).all()
+        Enrollment.contact_id == contact.id, Enrollment.status.in_(PAUSED_VALUES))).all()
     after.resumes.extend((run_id, seq, "contact_deleted") for run_id, seq in paused)
     after.removed_actions.extend(queued)
 

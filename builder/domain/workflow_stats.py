@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from builder.extensions import db
 from builder.models import Enrollment, EnrollmentStatus, ExecutionLog
 from engine.registry import Outcome
-from engine.statuses import OPEN_VALUES
+from engine.statuses import OPEN_VALUES, PAUSED_VALUES
 
 OPEN = list(OPEN_VALUES)
-PAUSED = [EnrollmentStatus.WAITING.value, EnrollmentStatus.PARKED.value]
+PAUSED = list(PAUSED_VALUES)
 PASSED_OUTCOMES = [Outcome.OK, Outcome.SKIPPED, Outcome.ENDED]
 
 
