@@ -509,6 +509,17 @@ def noop_table(results: list[NoopResult]) -> str:
     return "\n".join(lines)
 
 
+def database_kinds(args) -> list[str]:
+    """The databases `--db` names; exits with a clear message when PostgreSQL is named but not usable."""
+    kinds = [k.strip() for k in args.db.split(",") if k.strip()]
+    if "postgres" in kinds:
+        try:
+            ensure_pg_database(args.pg)
+        except psycopg.Error as exc:
+            sys.exit(f"PostgreSQL at {args.pg} is not usable ({exc}); run with --db sqlite, or pass --pg")
+    return kinds
+
+
 def csv_ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
 
@@ -536,12 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sizes, worker_counts = csv_ints(args.sizes), csv_ints(args.workers)
-    kinds = [k.strip() for k in args.db.split(",") if k.strip()]
-    if "postgres" in kinds:
-        try:
-            ensure_pg_database(args.pg)
-        except psycopg.Error as exc:
-            sys.exit(f"PostgreSQL at {args.pg} is not usable ({exc}); run with --db sqlite, or pass --pg")
+    kinds = database_kinds(args)
     workdir = Path(tempfile.mkdtemp(prefix="flowdesk-bench-"))
     engine_results: list[EngineResult] = []
     noop_results: list[NoopResult] = []

@@ -31,7 +31,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,8 +45,8 @@ from engine_throughput import (  # noqa: E402
     bench_env,
     claimed_redis,
     csv_ints,
+    database_kinds,
     engine_run,
-    ensure_pg_database,
     failed_jobs,
     fresh_database,
     process_cpu,
@@ -258,13 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     # What engine_run reads: the bulk path with warm workers, like the event runs.
     args.start, args.simple, args.chunk_size, args.txn_size = "before", False, None, None
 
-    kinds = [k.strip() for k in args.db.split(",") if k.strip()]
+    kinds = database_kinds(args)
     event_kinds = [e.strip() for e in args.events.split(",") if e.strip()]
-    if "postgres" in kinds:
-        try:
-            ensure_pg_database(args.pg)
-        except psycopg.Error as exc:
-            sys.exit(f"PostgreSQL at {args.pg} is not usable ({exc}); run with --db sqlite, or pass --pg")
     workdir = Path(tempfile.mkdtemp(prefix="flowdesk-events-"))
     results: list[EventResult] = []
     bulk: dict[tuple[str, int, int], tuple[float, float]] = {}

@@ -67,7 +67,7 @@ from engine_throughput import (  # noqa: E402
     Database,
     Services,
     claimed_redis,
-    ensure_pg_database,
+    database_kinds,
     fresh_database,
     process_cpu,
     reset_redis,
@@ -598,14 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     client_counts = [int(x) for x in args.clients.split(",") if x.strip()]
-    kinds = [k.strip() for k in args.db.split(",") if k.strip()]
-    if "postgres" in kinds:
-        import psycopg
-
-        try:
-            ensure_pg_database(args.pg)
-        except psycopg.Error as exc:
-            sys.exit(f"PostgreSQL at {args.pg} is not usable ({exc}); run with --db sqlite, or pass --pg")
+    kinds = database_kinds(args)
     results: list[RunResult] = []
     started = time.perf_counter()
     with claimed_redis(args.redis, args.redis_db) as redis_url, \
