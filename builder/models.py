@@ -230,6 +230,7 @@ class WorkflowVersion(db.Model):
 
 
 EnrollmentStatus = RunStatus  # the engine's statuses are the column's values
+READY_CLAUSE = f"status = '{RunStatus.ACTIVE.value}'"
 OPEN_RUN_CLAUSE = f"status IN ({', '.join(repr(value) for value in OPEN_VALUES)}) AND is_test = false"
 
 
@@ -241,6 +242,9 @@ class Enrollment(db.Model):
         Index("ix_enrollments_status_wake", "status", "wake_at"),
         Index("ix_enrollments_contact", "contact_id", "workflow_id"),
         Index("ix_enrollments_source", "source_key"),
+        # The runs an "advance ready runs" pass claims, in id order (jobqueue.ready): only the few
+        # rows that are runnable right now, however many runs wait or have ended.
+        Index("ix_enrollments_ready", "id", postgresql_where=text(READY_CLAUSE), sqlite_where=text(READY_CLAUSE)),
         # A contact is never in the same workflow twice at once (test runs aside):
         # the database settles the race between two enroll jobs for one contact.
         Index("uq_enrollment_open", "workflow_id", "contact_id", unique=True,

@@ -58,12 +58,15 @@ def advance(run: RunState, graph: Graph, contact: ContactView, store: Store, now
 
 
 def resume(
-    run: RunState, graph: Graph, contact: ContactView, store: Store, now: datetime, *, seq: int, event: str
+    run: RunState, graph: Graph, contact: ContactView, store: Store, now: datetime, *, seq: int, event: str,
+    then_advance: bool = True,
 ) -> bool:
     """Continue a run that waited (timer) or parked (person). Stale calls do nothing.
 
     `seq` is the run's seq when it paused; a resume for an older pause, or for a
     run already moved on, is ignored, so resume jobs can be delivered twice.
+    With `then_advance=False` only the paused step's exit is taken: the run is left
+    active at the next step, for a later pass to move on.
     """
     if run.status not in (WAITING, PARKED) or run.seq != seq:
         return False
@@ -76,7 +79,8 @@ def resume(
     run.status = ACTIVE
     result = _call(step, run, contact, store, now, lambda action, ctx: action.resume(ctx, event), graph.settings)
     _apply(run, step, result, now)
-    advance(run, graph, contact, store, now)
+    if then_advance:
+        advance(run, graph, contact, store, now)
     return True
 
 

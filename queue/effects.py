@@ -19,15 +19,13 @@ from builder.domain import workflows
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.live import action_events, conversation_events, workflow_events
-from jobqueue import job_names, outbox
+from jobqueue import job_names, outbox, passes
 from jobqueue.connection import REDIS_DOWN
 from jobqueue.queues import enqueue, enqueue_at
 
 log = logging.getLogger(__name__)
 RESUME = job_names.RESUME_ENROLLMENT
-ADVANCE = job_names.ADVANCE_ENROLLMENTS
 DELIVER = job_names.DELIVER_MESSAGES
-PROCESS_INBOUND = job_names.PROCESS_INBOUND
 
 
 @contextmanager
@@ -105,10 +103,11 @@ def _enqueue_all(after: AfterCommit) -> None:
               for eid, seq, event in after.resumes]
     calls += [(f"scheduled message {mid} (at {when:%Y-%m-%d %H:%M})", partial(enqueue_at, when, DELIVER, [mid]))
               for mid, when in after.scheduled]
-    calls += [(f"inbound event {eid}", partial(enqueue, PROCESS_INBOUND, eid)) for eid in after.inbound_events]
+    # New runs and inbound SMS are taken by batched passes (jobqueue.passes): one request covers many.
+    if after.inbound_events:
+        calls.append((f"inbound events {_ids(after.inbound_events)}", passes.INBOUND_EVENTS.request))
     if after.started:
-        calls.append((f"new runs {_ids(after.started)} (the reconciler will start them)",
-                      partial(enqueue, ADVANCE, list(after.started))))
+        calls.append((f"new runs {_ids(after.started)} (the reconciler will start them)", passes.READY_RUNS.request))
     for index, (_, call) in enumerate(calls):
         try:
             call()

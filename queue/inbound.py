@@ -1,7 +1,8 @@
 """Inbound SMS: stored once, exactly as Twilio posted it, then recorded by a job.
 
 The webhook only stores the event (unique MessageSid, so Twilio's retries are
-harmless) and enqueues `process_event`. The job records the message in the
+harmless) and asks for an inbound pass (`process_pending`, coalesced: a burst of
+replies becomes a few jobs), which runs `process_event` for each waiting event. The job records the message in the
 conversation of the contact with that phone number in that account, creating
 the contact when the number is new (a reply from an unknown number must still
 reach someone), and then lets each registered reaction act on it in the same
@@ -25,13 +26,14 @@ from builder.domain.phones import normalize_phone
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.models import Contact, InboundEvent, Message, MessageStatus, utcnow
-from jobqueue import job_names
+from jobqueue import job_names, passes
 from jobqueue.effects import carry_out_committed
 from jobqueue.queues import enqueue_many
 
 log = logging.getLogger(__name__)
 PROCESS = job_names.PROCESS_INBOUND
 LIMIT = 5000
+PASS_BATCH = 200  # event ids read at a time by a pass; each event still commits on its own
 
 
 @dataclass(frozen=True)
@@ -147,10 +149,31 @@ def _record(event: InboundEvent, phone: str, after: AfterCommit) -> InboundSms:
                       received_at=event.received_at, new_contact=created)
 
 
+def process_pending() -> int:
+    """The inbound pass: every stored event not yet processed, oldest first, each in its own
+    transaction (a reply is acted on exactly once, or not at all and again); returns how many."""
+    passes.INBOUND_EVENTS.begin()
+    cursor, done = 0, 0
+    while True:
+        ids = list(db.session.scalars(
+            select(InboundEvent.id).where(InboundEvent.processed_at.is_(None), InboundEvent.id > cursor)
+            .order_by(InboundEvent.id).limit(PASS_BATCH)
+        ))
+        db.session.commit()  # end the read: on SQLite a transaction holds the write lock
+        if not ids:
+            return done
+        for event_id in ids:
+            process_event(event_id)
+        cursor, done = ids[-1], done + len(ids)
+
+
 def process_event(event_id: int) -> InboundSms | None:
     """Record one stored event in its contact's conversation and run the reactions.
     Safe to run twice, or twice at once: the second does nothing."""
-    event = db.session.get(InboundEvent, event_id)
+    # SKIP LOCKED: an event another worker's pass is recording is that pass's (no-op on SQLite).
+    event = db.session.scalars(
+        select(InboundEvent).where(InboundEvent.id == event_id).with_for_update(skip_locked=True)
+    ).one_or_none()
     if event is None or event.processed_at is not None:
         db.session.rollback()
         return None

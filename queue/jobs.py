@@ -1,14 +1,7 @@
 """RQ job functions, enqueued by dotted path. Each is thin: it makes sure an app
-context exists (workers run outside any request) and calls the layer below."""
+context exists (jobqueue.job_context) and calls the layer below."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from contextlib import nullcontext
-from functools import wraps
-from typing import Any
-
-from flask import Flask, has_app_context
 
 from builder.live import workflow_events
 from jobqueue import (
@@ -16,34 +9,12 @@ from jobqueue import (
     enroll,
     inbound,
     outbox,
+    ready,
     recovery,
     replies,  # noqa: F401  (importing it registers what an inbound SMS does)
     runner,
 )
-
-_app: Flask | None = None
-
-
-def _context():
-    global _app
-    if has_app_context():
-        return nullcontext()
-    if _app is None:
-        # Here, not at the top: the app imports the web side, which enqueues these jobs by name;
-        # a worker builds it once, when its first job runs outside any app.
-        from app import create_app
-
-        _app = create_app()
-    return _app.app_context()
-
-
-def job(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _context():
-            return fn(*args, **kwargs)
-
-    return wrapper
+from jobqueue.job_context import job
 
 
 @job
@@ -54,6 +25,12 @@ def enroll_batch(bulk_id: int, index: int) -> None:
 @job
 def advance_enrollments(enrollment_ids: list[int]) -> None:
     effects.carry_out(runner.advance(enrollment_ids))
+
+
+@job
+def advance_ready() -> None:
+    """The batched pass over runs that events left ready (jobqueue.ready)."""
+    ready.run_pass()
 
 
 @job
@@ -69,6 +46,12 @@ def deliver_messages(message_ids: list[int]) -> None:
 @job
 def process_inbound(event_id: int) -> None:
     inbound.process_event(event_id)
+
+
+@job
+def process_inbound_pass() -> None:
+    """The batched pass over stored inbound SMS (jobqueue.inbound)."""
+    inbound.process_pending()
 
 
 @job

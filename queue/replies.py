@@ -7,10 +7,11 @@ so a reply is acted on exactly once or, if the job dies, not at all and again.
   account's opt-out words (by default Twilio's: STOP, STOPALL, UNSUBSCRIBE, CANCEL,
   END, QUIT, REVOKE, OPTOUT) turn SMS do-not-disturb on; its opt-in words (START,
   YES, UNSTOP) turn it off; HELP and INFO get an automatic reply.
-- Every run of the contact waiting at a Wait for Customer Reply step takes its
-  Replied exit, whatever message went out last, automated or manual.
 - Runs of workflows set to "stop on response" end; their queued manual actions
   leave the queue.
+- Every other run of the contact waiting at a Wait for Customer Reply step takes
+  its Replied exit, whatever message went out last, automated or manual, and is
+  left ready for the ready-runs pass (jobqueue.ready) to move on.
 - Published "customer replied" workflows enroll the contact (not on an opt-out:
   someone who just said STOP is not started on new automation).
 """
@@ -37,7 +38,7 @@ from builder.models import (
 )
 from engine import interpreter
 from engine.actions.wait_for_reply import REPLY
-from engine.statuses import OPEN_VALUES
+from engine.statuses import OPEN_VALUES, RunStatus
 from engine.triggers import CUSTOMER_REPLIED, Event
 from jobqueue.inbound import InboundSms, reaction
 from jobqueue.runner import graphs_for, rotation_counter
@@ -80,8 +81,9 @@ def react(sms: InboundSms, after: AfterCommit) -> None:
         log.info("contact %s texted %s: SMS do-not-disturb off", contact.id, word.upper())
     elif word in HELP:
         _help_reply(sms, contact, after)
-    _resolve_waits(sms, after)
+    # Runs that stop on a response end first: a stopped run does not take its Replied exit.
     _stop_on_response(sms, after)
+    _resolve_waits(sms, after)
     if word not in opt_out:
         started = enrollment.enroll(db.session, sms.account_id,
                                   [Event(CUSTOMER_REPLIED, contact.id, f"reply:{sms.message_id}", text=sms.body)])
@@ -107,12 +109,24 @@ def _open_runs(sms: InboundSms, statuses: tuple[str, ...]) -> list[Enrollment]:
 
 
 def _resolve_waits(sms: InboundSms, after: AfterCommit) -> None:
+    """Waiting runs take their Replied exit here, in the transaction that records the reply, and
+    are left ready: the ready-runs pass moves them on with every other run a burst made ready."""
     runs = _open_runs(sms, ("waiting",))
     graphs = graphs_for({r.version_id for r in runs})
+    store = SqlStore(db.session, sms.account_id, rotation_counter)
+    contact = db.session.get(Contact, sms.contact_id)
+    now = utcnow()
     for run in runs:
-        step = graphs[run.version_id].steps.get(run.current_step or "")
-        if step is not None and step.type == "wait_for_reply":
-            after.resumes.append((run.id, run.seq, REPLY))
+        graph = graphs[run.version_id]
+        step = graph.steps.get(run.current_step or "")
+        if step is None or step.type != "wait_for_reply":
+            continue
+        interpreter.resume(run, graph, contact, store, now, seq=run.seq, event=REPLY, then_advance=False)
+        store.note_pause(run)
+        if run.status == RunStatus.ACTIVE:
+            after.started.append(run.id)
+    store.flush_batched()
+    after.extend(store.after_commit)
 
 
 def _stop_on_response(sms: InboundSms, after: AfterCommit) -> None:

@@ -100,10 +100,15 @@ def _fail(enrollment_id: int, reason: str) -> AfterCommit:
 
 
 def _advance(enrollment_ids: list[int]) -> AfterCommit:
+    return _advance_runs(select(Enrollment).where(
+        Enrollment.id.in_(enrollment_ids), Enrollment.status == EnrollmentStatus.ACTIVE.value
+    ))[0]
+
+
+def _advance_runs(query) -> tuple[AfterCommit, list[int]]:
+    """Lock the runs the query selects (skipping those another worker holds), move them, commit."""
     try:
-        runs = db.session.scalars(_locked(select(Enrollment).where(
-            Enrollment.id.in_(enrollment_ids), Enrollment.status == EnrollmentStatus.ACTIVE.value
-        ))).unique().all()
+        runs = db.session.scalars(_locked(query)).unique().all()
         work = Pass()
         graphs = graphs_for({r.version_id for r in runs})
         now = utcnow()
@@ -111,10 +116,36 @@ def _advance(enrollment_ids: list[int]) -> AfterCommit:
             store = work.store(run.account_id)
             interpreter.advance(run, graphs[run.version_id], run.contact, store, now)
             store.note_pause(run)
-        return work.commit()
+        return work.commit(), [run.id for run in runs]
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _ready(after_id: int, limit: int):
+    # In id order over the partial index ix_enrollments_ready: the pass's cursor only moves forward.
+    return (select(Enrollment).where(Enrollment.status == EnrollmentStatus.ACTIVE.value, Enrollment.id > after_id)
+            .order_by(Enrollment.id).limit(limit))
+
+
+def advance_ready(after_id: int, limit: int) -> tuple[AfterCommit, list[int]]:
+    """Move up to `limit` runnable runs with ids above `after_id`, in one transaction.
+
+    Returns what follows the commit and the ids taken, in order (the next call goes on from the
+    last). A transaction that cannot be saved is taken again run by run.
+    """
+    try:
+        return _advance_runs(_ready(after_id, limit))
+    except SQLAlchemyError as exc:
+        ids = list(db.session.scalars(_ready(after_id, limit).with_only_columns(Enrollment.id)))
+        db.session.rollback()
+        if not ids:
+            raise
+        log.warning("a pass over %s ready runs failed (%s); taking them one by one", len(ids), exc)
+        after = AfterCommit()
+        for enrollment_id in ids:
+            after.extend(advance([enrollment_id]))
+        return after, ids
 
 
 def resume(enrollment_id: int, seq: int, event: str) -> AfterCommit:
