@@ -309,7 +309,10 @@ def stop_workers(procs: list[subprocess.Popen], timeout: float = 60, *, terminat
 def failed_jobs(redis_url: str, queue_name: str) -> int:
     from rq import Queue
 
-    return Queue(queue_name, connection=Redis.from_url(redis_url)).failed_job_registry.count
+    redis = Redis.from_url(redis_url)
+    # Both of a worker's queues (jobqueue.queues): bulk work and the priority jobs.
+    names = (queue_name, f"{queue_name}.priority")
+    return sum(Queue(name, connection=redis).failed_job_registry.count for name in names)
 
 
 # --- one engine run -----------------------------------------------------------

@@ -32,7 +32,7 @@ from rq.worker import WorkerStatus
 from builder.extensions import db
 from jobqueue import job_context, job_names, recovery
 from jobqueue.connection import REDIS_DOWN, get_redis
-from jobqueue.queues import get_queue
+from jobqueue.queues import worker_queues
 
 log = logging.getLogger(__name__)
 STATISTICS_INTERVAL = 600  # seconds between planner-statistics refreshes (SQLite)
@@ -208,7 +208,7 @@ def build_worker(app: Flask, *, simple: bool = False, name: str | None = None) -
     interval = app.config["RECOVERY_INTERVAL_SECONDS"]
     cls = FlowdeskSimpleWorker if simple else FlowdeskWorker
     worker = cls(
-        [get_queue()], connection=get_redis(), name=name,
+        worker_queues(), connection=get_redis(), name=name,
         maintenance_interval=interval,
         # An idle worker wakes from its blocking dequeue every worker_ttl - 15 s,
         # which is when maintenance can run.

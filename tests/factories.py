@@ -81,9 +81,9 @@ def make_workflow(account: Account, graph: dict, *, publish: bool = True, user: 
 def run_jobs(app) -> int:
     """Run every queued job in this process (RQ's SimpleWorker, burst mode)."""
     from jobqueue.connection import get_redis
+    from jobqueue.queues import worker_queues
 
-    queue = Queue(app.config["RQ_QUEUE"], connection=get_redis())
-    worker = SimpleWorker([queue], connection=get_redis())
+    worker = SimpleWorker(worker_queues(), connection=get_redis())
     worker.work(burst=True, logging_level="WARNING")
     return worker.successful_job_count
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from rq import Queue
 from sqlalchemy import func, select
 
 from builder.extensions import db
@@ -11,6 +10,7 @@ from builder.models import ContactTag, Enrollment, InboundEvent, Message, Note
 from builder.web.workflow_hooks import hook_secret
 from jobqueue import job_names, passes, runner
 from jobqueue.connection import get_redis
+from jobqueue.queues import worker_queues
 from jobqueue.worker import IN_PROCESS, build_worker
 from tests.factories import make_contact, make_workflow, run_jobs
 from tests.fake_twilio import PUBLIC_URL, connect_account
@@ -29,7 +29,7 @@ TAG_FLOW = {
 
 
 def queued(app) -> list[str]:
-    return [job.func_name for job in Queue(app.config["RQ_QUEUE"], connection=get_redis()).get_jobs()]
+    return [job.func_name for queue in worker_queues() for job in queue.get_jobs()]
 
 
 def count(model, *where) -> int:
