@@ -35,7 +35,7 @@ def create_contact(account_id: int, data: dict[str, Any], after: AfterCommit, *,
     events = [Event(CONTACT_CREATED, contact.id, f"contact_created:{contact.id}")]
     events += tag_events(contact.id, added=contact.tags, removed=[])
     events += also(contact) if also else []
-    after.started.extend(enrollment.enroll(db.session, account_id, events))
+    after.started.extend(enrollment.enroll(db.session, account_id, events, loaded=[contact]))
     return contact
 
 
@@ -49,7 +49,7 @@ def update_contact(contact: Contact, data: dict[str, Any], after: AfterCommit) -
     contact.updated_at = utcnow()  # tags and custom fields alone would not bump it
     events = tag_events(contact.id, added=[t for t in contact.tags if t not in tags_before],
                         removed=[t for t in tags_before if t not in contact.tags])
-    after.started.extend(enrollment.enroll(db.session, contact.account_id, events))
+    after.started.extend(enrollment.enroll(db.session, contact.account_id, events, loaded=[contact]))
     after.contacts.append(contact.id)  # another open page of this contact shows the change
 
 

@@ -15,10 +15,12 @@ a workflow's own steps do not enroll the contact in that same workflow again.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,30 +41,100 @@ def tag_events(contact_id: int, *, added: Iterable[str], removed: Iterable[str])
             for kind, tags in ((TAG_ADDED, added), (TAG_REMOVED, removed)) for tag in tags]
 
 
+class _GraphCache:
+    """Published graphs by version. A version is an immutable snapshot (saving makes a new one), so a
+    graph read once serves every later event: an event then reads the account's (workflow id, version id)
+    pairs, not every published graph's JSON. The key also holds the version's workflow, number and
+    creation time, so a version id reused by another database (tests make many) is never mistaken."""
+
+    # Versions kept per process: an account has tens of published workflows, and a big graph (200
+    # steps) is a few hundred KB of dicts, so this bounds the memory; past it the cache starts over.
+    MAX = 512
+
+    def __init__(self) -> None:
+        self._graphs: dict[tuple, dict] = {}
+        self._lock = threading.Lock()
+
+    def get_many(self, session: Session, keys: list[tuple]) -> dict[tuple, dict]:
+        found = {key: graph for key in keys if (graph := self._graphs.get(key)) is not None}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            loaded = dict(session.execute(select(WorkflowVersion.id, WorkflowVersion.graph)
+                                          .where(WorkflowVersion.id.in_([key[0] for key in missing]))).all())
+            with self._lock:
+                if len(self._graphs) + len(missing) > self.MAX:
+                    self._graphs.clear()  # rare, and simpler than an LRU: the next events reload what they need
+                for key in missing:
+                    if key[0] in loaded:
+                        self._graphs[key] = found[key] = loaded[key[0]]
+        return found
+
+
+_graphs = _GraphCache()
+# What identifies a version in the cache, read with the workflow instead of the graph itself.
+_VERSION_KEY = (WorkflowVersion.id, WorkflowVersion.workflow_id, WorkflowVersion.number, WorkflowVersion.created_at)
+# The statements every event runs, built once: building one (and its cache key) costs about as much
+# as running it on SQLite.
+_LISTENING = (select(Workflow.id, *_VERSION_KEY)
+              .join(WorkflowVersion, WorkflowVersion.id == Workflow.published_version_id)
+              .where(Workflow.account_id == bindparam("account_id")))
+_PUBLISHED = (select(Workflow.account_id, *_VERSION_KEY)
+              .outerjoin(WorkflowVersion, WorkflowVersion.id == Workflow.published_version_id)
+              .where(Workflow.id == bindparam("workflow_id")))
+_TAKEN = select(Enrollment.id).where(
+    Enrollment.workflow_id == bindparam("workflow_id"), Enrollment.contact_id == bindparam("contact_id"),
+    Enrollment.is_test.is_(False)).limit(1)
+_TAKEN_OPEN = _TAKEN.where(Enrollment.status.in_([s.value for s in OPEN_STATUSES]))
+_RETURNED = (Enrollment.id, Enrollment.workflow_id, Enrollment.contact_id, Enrollment.source_key)
+
+
 def listening(session: Session, account_id: int, types: Iterable[str]) -> list[tuple[int, int, dict]]:
-    """(workflow id, published version id, graph) of the account's published workflows with these trigger types."""
+    """(workflow id, published version id, graph) of the account's published workflows with these trigger types.
+
+    The graphs are shared with other callers (see _GraphCache): read them, never change them."""
     wanted = set(types)
-    rows = session.execute(
-        select(Workflow.id, WorkflowVersion.id, WorkflowVersion.graph)
-        .join(WorkflowVersion, WorkflowVersion.id == Workflow.published_version_id)
-        .where(Workflow.account_id == account_id)
-    ).all()
-    return [(wid, vid, graph) for wid, vid, graph in rows if (graph.get("trigger") or {}).get("type") in wanted]
+    rows = session.execute(_LISTENING, {"account_id": account_id}).all()
+    keys = [tuple(key) for _, *key in rows]
+    graphs = _graphs.get_many(session, keys)
+    listeners = []
+    for (wid, vid, *_), key in zip(rows, keys, strict=True):
+        graph = graphs.get(key)
+        if graph is not None and (graph.get("trigger") or {}).get("type") in wanted:
+            listeners.append((wid, vid, graph))
+    return listeners
+
+
+def published_graph(session: Session, workflow_id: int) -> tuple[int, dict | None] | None:
+    """(account id, published graph or None while unpublished) of a workflow; None if there is no such
+    workflow. One query without the graph's JSON, once the version is in the cache (shared: read only)."""
+    row = session.execute(_PUBLISHED, {"workflow_id": workflow_id}).first()
+    if row is None:
+        return None
+    account_id, *key = row
+    if key[0] is None:
+        return account_id, None
+    return account_id, _graphs.get_many(session, [tuple(key)]).get(tuple(key))
 
 
 def enroll(session: Session, account_id: int, events: list[Event], *,
-           from_workflow_id: int | None = None) -> list[int]:
-    """Create the enrollments these events call for, in the caller's transaction; returns the new run ids."""
+           from_workflow_id: int | None = None, loaded: Iterable[Contact] = ()) -> list[int]:
+    """Create the enrollments these events call for, in the caller's transaction; returns the new run ids.
+
+    `loaded`: contacts the caller holds in this session; whether they may fire is read from them as they
+    stand (the values this transaction will commit), not queried again."""
     if not events:
         return []
     workflows = listening(session, account_id, {e.type for e in events})
     if not workflows:
         return []
+    known = {c.id: c for c in loaded}
     contact_ids = {e.contact_id for e in events}
-    live_contacts = set(session.scalars(select(Contact.id).where(
-        Contact.id.in_(contact_ids), Contact.account_id == account_id, Contact.deleted_at.is_(None),
-        Contact.is_test.is_(False),
-    )))
+    live_contacts = {cid for cid in contact_ids & known.keys() if _fires(known[cid], account_id)}
+    if contact_ids - known.keys():
+        live_contacts.update(session.scalars(select(Contact.id).where(
+            Contact.id.in_(contact_ids - known.keys()), Contact.account_id == account_id,
+            Contact.deleted_at.is_(None), Contact.is_test.is_(False),
+        )))
     now = utcnow()
     rows, keys = [], []
     for event in events:
@@ -84,25 +156,37 @@ def enroll(session: Session, account_id: int, events: list[Event], *,
             keys.append((workflow_id, event.contact_id, key))
     if not rows:
         return []
-    session.execute(_insert_ignore(session), rows)
+    inserted = {(wid, cid, key): eid for eid, wid, cid, key in session.execute(_insert_ignore(session), rows)}
     ids = []
     for workflow_id, contact_id, key in keys:
-        found = session.scalar(select(Enrollment.id).where(
-            Enrollment.workflow_id == workflow_id, Enrollment.contact_id == contact_id, Enrollment.source_key == key))
+        found = inserted.get((workflow_id, contact_id, key))
+        if found is None:  # not inserted: this very event enrolled the contact before (or a race left it out)
+            found = session.scalar(select(Enrollment.id).where(
+                Enrollment.workflow_id == workflow_id, Enrollment.contact_id == contact_id,
+                Enrollment.source_key == key))
         if found is not None:
             ids.append(found)
     log.info("triggers: %s event(s) started %s run(s)", len(events), len(ids))
     return ids
 
 
+def _fires(contact: Contact, account_id: int) -> bool:
+    """The query's rule for a contact already loaded: the account's, not deleted, not a test contact."""
+    return contact.account_id == account_id and contact.deleted_at is None and not contact.is_test
+
+
 def _may_enter(session: Session, workflow_id: int, contact_id: int, graph: dict) -> bool:
-    taken = select(Enrollment.id).where(
-        Enrollment.workflow_id == workflow_id, Enrollment.contact_id == contact_id, Enrollment.is_test.is_(False))
-    if (graph.get("settings") or {}).get("allow_reentry"):
-        taken = taken.where(Enrollment.status.in_([s.value for s in OPEN_STATUSES]))
-    return session.scalar(taken.limit(1)) is None
+    """Not in the workflow now (re-entry allowed), or never before (the default)."""
+    taken = _TAKEN_OPEN if (graph.get("settings") or {}).get("allow_reentry") else _TAKEN
+    return session.scalar(taken, {"workflow_id": workflow_id, "contact_id": contact_id}) is None
+
+
+@cache
+def _insert_ignoring(dialect: str):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING what was inserted, built once per dialect."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Enrollment).on_conflict_do_nothing().returning(*_RETURNED)
 
 
 def _insert_ignore(session: Session):
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(Enrollment).on_conflict_do_nothing()
+    return _insert_ignoring(session.get_bind().dialect.name)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 
 from builder.extensions import db
 from builder.models import Account, TwilioSettings
@@ -38,11 +39,20 @@ class TwilioCredentials:
     account_id: int | None = None  # None: the environment's settings, shared by accounts without their own
 
 
-def _fernet() -> Fernet:
+def _secret() -> bytes:
     secret = current_app.config["SECRET_KEY"]
-    secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    return secret if isinstance(secret, bytes) else str(secret).encode()
+
+
+@lru_cache(maxsize=8)
+def _fernet_for(secret: bytes) -> Fernet:
+    # Derived once per SECRET_KEY, not on every signed webhook.
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(secret)
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _fernet() -> Fernet:
+    return _fernet_for(_secret())
 
 
 def encrypt_token(token: str) -> str:
@@ -51,11 +61,18 @@ def encrypt_token(token: str) -> str:
 
 def decrypt_token(encrypted: str) -> str:
     try:
-        return _fernet().decrypt(encrypted.encode()).decode()
+        return _decrypted(_secret(), encrypted)
     except InvalidToken:
         raise UnreadableToken(
             "The stored Twilio auth token cannot be read (SECRET_KEY changed?); enter it again in Settings > Twilio."
         ) from None
+
+
+@lru_cache(maxsize=256)
+def _decrypted(secret: bytes, encrypted: str) -> str:
+    """Every signed webhook reads its account's token: decrypting (an HMAC check and AES) once per stored
+    value is enough, since the same key and ciphertext always give the same token. Failures are not cached."""
+    return _fernet_for(secret).decrypt(encrypted.encode()).decode()
 
 
 def _from_row(row: TwilioSettings) -> TwilioCredentials:
@@ -84,11 +101,14 @@ def credentials_for(account_id: int) -> TwilioCredentials | None:
     return _from_row(row) if row is not None else environment_credentials()
 
 
+_BY_SID = select(TwilioSettings).where(TwilioSettings.account_sid == bindparam("account_sid"))  # every webhook
+
+
 def signers_for(account_sid: str) -> list[TwilioCredentials]:
     """Every set of credentials under this Twilio Account SID: whoever signed a webhook
     naming it must hold one of their tokens."""
     found = []
-    for row in db.session.scalars(select(TwilioSettings).where(TwilioSettings.account_sid == account_sid)):
+    for row in db.session.scalars(_BY_SID, {"account_sid": account_sid}):
         try:
             found.append(_from_row(row))
         except UnreadableToken:

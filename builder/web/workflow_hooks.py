@@ -18,18 +18,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from builder.domain import contacts, enrollment
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.http.input_limits import JsonTooDeep, loads_json
-from builder.models import Contact, Workflow
+from builder.models import Contact
 from builder.schemas.contacts import ContactFields, Scalar
 from engine.triggers import INBOUND_WEBHOOK, Event
 from jobqueue.effects import carry_out_committed
@@ -101,7 +103,13 @@ def _validated(target: str, value: Any) -> Any:
     if isinstance(value, bool | int | float):
         value = str(value)  # a phone number posted as a JSON number, say
     # The API's own schema, one field at a time so that each error names its source field.
-    return ContactFields(only=(target,)).load({target: value})[target]
+    return _field_schema(target).load({target: value})[target]
+
+
+@lru_cache(maxsize=len(CONTACT_FIELDS))
+def _field_schema(target: str) -> ContactFields:
+    """Made once per field: building a schema costs more than loading with it (loads share no state)."""
+    return ContactFields(only=(target,))
 
 
 def _read_at_most(limit: int) -> bytes:
@@ -142,10 +150,10 @@ def _read_payload() -> tuple[Any, tuple[int, str, str] | None]:
 def receive(workflow_id: int, secret: str):
     if not hmac.compare_digest(secret.encode(), hook_secret(workflow_id).encode()):
         return _error(404, "not_found", "No such webhook.")
-    workflow = db.session.get(Workflow, workflow_id)
-    if workflow is None:
+    published = enrollment.published_graph(db.session, workflow_id)
+    if published is None:
         return _error(404, "not_found", "No such webhook.")
-    graph = workflow.published_version.graph if workflow.published_version else None
+    account_id, graph = published
     trigger = (graph or {}).get("trigger") or {}
     if trigger.get("type") != INBOUND_WEBHOOK:
         return _error(409, "conflict", "This workflow is not published with an inbound webhook trigger.")
@@ -159,7 +167,7 @@ def receive(workflow_id: int, secret: str):
     if errors:
         first = next(iter(errors))
         return _error(422, "validation_error", f"{first}: {errors[first][0]}", errors)
-    contact = _find(workflow.account_id, values)
+    contact = _find(account_id, values)
     created = contact is None
     if created and not values.get("phone") and not values.get("email"):
         return _error(422, "validation_error",
@@ -171,11 +179,11 @@ def receive(workflow_id: int, secret: str):
         return [Event(INBOUND_WEBHOOK, found.id, f"webhook:{workflow_id}:{uuid.uuid4().hex}", workflow_id=workflow_id)]
 
     if created:
-        contact = contacts.create_contact(workflow.account_id, fields, after, also=hook_event)
+        contact = contacts.create_contact(account_id, fields, after, also=hook_event)
     else:
         contacts.apply_changes(contact, fields)
         db.session.flush()
-        after.started.extend(enrollment.enroll(db.session, workflow.account_id, hook_event(contact)))
+        after.started.extend(enrollment.enroll(db.session, account_id, hook_event(contact), loaded=[contact]))
     contact_id, started = contact.id, list(after.started)
     db.session.commit()
     carry_out_committed(after)
@@ -191,11 +199,19 @@ def _contact_fields(values: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+# Built once (see builder.domain.enrollment): the oldest live contact of the account with this phone or email.
+# Mapped fields never include tags, so they are not loaded (they still load if something reads them).
+_FIND = {name: select(Contact).options(lazyload(Contact.tag_rows))
+         .where(Contact.account_id == bindparam("account_id"), Contact.deleted_at.is_(None),
+                getattr(Contact, name) == bindparam("value"))
+         .order_by(Contact.id).limit(1)
+         for name in ("phone", "email")}
+
+
 def _find(account_id: int, values: dict[str, Any]) -> Contact | None:
-    live = select(Contact).where(Contact.account_id == account_id, Contact.deleted_at.is_(None))
     for name in ("phone", "email"):
         if values.get(name):
-            found = db.session.scalars(live.where(getattr(Contact, name) == values[name]).order_by(Contact.id)).first()
+            found = db.session.scalar(_FIND[name], {"account_id": account_id, "value": values[name]})
             if found is not None:
                 return found
     return None

@@ -216,3 +216,22 @@ def test_webhook_needs_the_right_secret_and_a_published_webhook_workflow(app, ac
     tagged = make_workflow(account, graph("contact_tag_added", {"tag": "x"}))
     assert client.post(hook(tagged), json={"mail": "a@b.co"}).status_code == 409
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_a_newly_published_version_is_what_the_next_event_listens_with(app, account, as_user):
+    """Published graphs are cached per version: publishing another version must change what fires at once."""
+    from builder.domain import workflows
+
+    workflow = make_workflow(account, graph("contact_tag_added", {"tag": "first"}))
+    api = as_user("manager")
+    before, after = make_contact(account, first_name="Before"), make_contact(account, first_name="After")
+    assert api.patch(f"/api/contacts/{before.id}", json={"tags": ["first"]}).status_code == 200
+    assert len(runs(workflow, before.id)) == 1  # the first version is now cached
+
+    workflows.save_version(workflow, graph("contact_tag_added", {"tag": "second"}), author_id=None)
+    workflows.publish(workflow, None, by=None)
+    db.session.commit()
+    assert api.patch(f"/api/contacts/{after.id}", json={"tags": ["first"]}).status_code == 200
+    assert runs(workflow, after.id) == []
+    assert api.patch(f"/api/contacts/{after.id}", json={"tags": ["first", "second"]}).status_code == 200
+    assert len(runs(workflow, after.id)) == 1
