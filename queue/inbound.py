@@ -69,8 +69,10 @@ def accept(account_id: int, params: dict[str, str]) -> tuple[int, bool]:
     try:
         event = InboundEvent(account_id=account_id, provider_sid=sid, payload=params)
         db.session.add(event)
+        db.session.flush()
+        event_id = event.id  # read before the commit expires it: reading it after would be another transaction
         db.session.commit()
-        return event.id, True
+        return event_id, True
     except IntegrityError:  # Twilio posted it again
         db.session.rollback()
     event_id, processed_at = db.session.execute(
