@@ -57,6 +57,8 @@ def from_env() -> dict:
         # The reconciler re-enqueues work overdue by more than the grace period.
         "RECOVERY_GRACE_SECONDS": int(os.environ.get("RECOVERY_GRACE_SECONDS", "60")),
         "RECOVERY_INTERVAL_SECONDS": int(os.environ.get("RECOVERY_INTERVAL_SECONDS", "30")),
+        # Days of execution log kept (jobqueue.pruning); 0 keeps it all. The logs of open runs stay.
+        "EXECUTION_LOG_RETENTION_DAYS": int(os.environ.get("EXECUTION_LOG_RETENTION_DAYS", "90")),
         # CSRF tokens last as long as the login session: agents keep the queue open all day.
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

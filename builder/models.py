@@ -277,10 +277,8 @@ class ExecutionLog(db.Model):
     __tablename__ = "execution_logs"
     __table_args__ = (
         Index("ix_execution_logs_workflow", "workflow_id", "id"),
+        # A run's log; also how the engine tells a run's first pass of a step (builder.domain.step_counts).
         Index("ix_execution_logs_enrollment", "enrollment_id", "id"),
-        # Covers the builder's step stats (distinct runs per step): answered from the index alone,
-        # about twice as fast at 350,000 rows (bench/step_stats.py).
-        Index("ix_execution_logs_step_stats", "workflow_id", "is_test", "outcome", "step_id", "enrollment_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
@@ -496,3 +494,14 @@ class InboundEvent(db.Model):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     # Why no message was recorded, e.g. the sender is a short code rather than a phone number.
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class StepCount(db.Model):
+    """Distinct runs that passed a step (test runs apart): the builder's "passed" counts, added to
+    by the engine's transactions (builder.domain.step_counts), so they outlive pruned logs."""
+
+    __tablename__ = "step_counts"
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"), primary_key=True)
+    is_test: Mapped[bool] = mapped_column(primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    passed: Mapped[int] = mapped_column(default=0)

@@ -9,6 +9,7 @@ from jobqueue import (
     enroll,
     inbound,
     outbox,
+    pruning,
     ready,
     recovery,
     replies,  # noqa: F401  (importing it registers what an inbound SMS does)
@@ -57,6 +58,13 @@ def process_inbound_pass() -> None:
 @job
 def reconcile() -> dict[str, int]:
     return recovery.reconcile()
+
+
+@job
+def prune_execution_logs() -> dict[str, int]:
+    """A catch-up pass of log retention on demand (workers also prune as a maintenance task)."""
+    pruned = pruning.prune(budget_seconds=pruning.JOB_BUDGET_SECONDS)
+    return {"deleted": pruned.deleted, "batches": pruned.batches, "done": int(pruned.done)}
 
 
 @job

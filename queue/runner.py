@@ -50,7 +50,8 @@ class Pass:
 
     def commit(self) -> AfterCommit:
         after = AfterCommit()
-        for store in self.stores.values():
+        # In account order: every pass then locks the shared step counters in one order (no deadlock).
+        for _, store in sorted(self.stores.items()):
             store.flush_batched()
             after.extend(store.after_commit)
         db.session.commit()

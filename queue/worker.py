@@ -30,7 +30,7 @@ from rq.exceptions import StopRequested
 from rq.worker import WorkerStatus
 
 from builder.extensions import db
-from jobqueue import job_context, job_names, recovery
+from jobqueue import job_context, job_names, pruning, recovery
 from jobqueue.connection import REDIS_DOWN, get_redis
 from jobqueue.queues import worker_queues
 
@@ -120,7 +120,8 @@ class ResilientMixin:
 
 
 class ReconcilingMixin:
-    """Reconcile at start-up and every maintenance interval (lock-shared by workers)."""
+    """Reconcile at start-up and every maintenance interval, and prune old execution logs
+    (each lock-shared by workers)."""
 
     app: Flask
 
@@ -134,6 +135,11 @@ class ReconcilingMixin:
                 log.info("reconcile pass: %s", found)
         except Exception:  # the worker must keep working even if a pass fails
             log.exception("reconcile pass failed")
+        try:  # its own block: a failed prune is not a failed reconcile, and skips nothing
+            with self.app.app_context():
+                pruning.prune_once_per(pruning.INTERVAL_SECONDS)
+        except Exception:
+            log.exception("execution log pruning failed")
 
 
 # flowdesk's own jobs: short, idempotent, with time-outs on every outside call. They run in the

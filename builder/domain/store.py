@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from builder.domain import handover
+from builder.domain import handover, step_counts
 from builder.models import (
     Account,
     Contact,
@@ -168,10 +168,13 @@ class SqlStore:
 
     def flush_batched(self) -> None:
         """Save what the pass batched: the queued actions of reassigned contacts follow them, then one
-        multi-row INSERT each for the notes and the step runs.
+        multi-row INSERT each for the notes and the step runs, and the step runs' additions to the
+        builder's passed counts.
 
         Core inserts on the tables, not the ORM's bulk path: the rows are plain
-        dicts with every column given, and nothing needs their ids back.
+        dicts with every column given, and nothing needs their ids back. The counters change
+        in the same transaction as the log rows (whose idempotency keys are unique): a pass that
+        does not commit, or whose step run was already logged, adds nothing.
         """
         if self._owner_changes:
             self.after_commit.updated_actions.update(handover.follow_contacts(self.session, self._owner_changes))
@@ -180,7 +183,12 @@ class SqlStore:
             self.session.execute(insert(Note.__table__), self._note_rows)
             self._note_rows = []
         if self._log_rows:
+            # Read before the insert: which runs pass a step for the first time (earlier rows decide).
+            counts = step_counts.first_passes(self.session, self._log_rows)
             self.session.execute(insert(ExecutionLog.__table__), self._log_rows)
+            # Last, just before the commit: the counter rows are shared by every pass of the workflow,
+            # so their locks are held as briefly as possible.
+            step_counts.add(self.session, counts)
             self._log_rows = []
 
     def note_pause(self, run: Enrollment) -> None:

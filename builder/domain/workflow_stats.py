@@ -1,9 +1,9 @@
-"""How many contacts are where in a workflow, read from the enrollments and the execution log.
+"""How many contacts are where in a workflow, read from the enrollments and the step counters.
 
 - waiting at a step: open runs paused there (a wait's timer, or a person: a manual step);
 - passed a step: distinct runs that went through it (the step ran and the run moved on or ended
-  there). A run paused at a step is waiting, not passed, until it resumes; a run that failed or
-  was cancelled at a step did not pass it.
+  there), counted by the engine as it logs (builder.domain.step_counts). A run paused at a step is
+  waiting, not passed, until it resumes; a run that failed or was cancelled at a step did not pass it.
 
 Test runs are counted apart from live ones, never together.
 """
@@ -15,14 +15,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from builder.domain import step_counts
 from builder.extensions import db
-from builder.models import Enrollment, EnrollmentStatus, ExecutionLog
-from engine.registry import Outcome
+from builder.models import Enrollment, EnrollmentStatus
 from engine.statuses import OPEN_VALUES, PAUSED_VALUES
 
 OPEN = list(OPEN_VALUES)
 PAUSED = list(PAUSED_VALUES)
-PASSED_OUTCOMES = [Outcome.OK, Outcome.SKIPPED, Outcome.ENDED]
 
 
 def waiting_by_step(workflow_id: int, *, test: bool = False) -> dict[str, int]:
@@ -35,13 +34,9 @@ def waiting_by_step(workflow_id: int, *, test: bool = False) -> dict[str, int]:
 
 
 def passed_by_step(workflow_id: int, *, test: bool = False) -> dict[str, int]:
-    rows = db.session.execute(
-        select(ExecutionLog.step_id, func.count(func.distinct(ExecutionLog.enrollment_id)))
-        .where(ExecutionLog.workflow_id == workflow_id, ExecutionLog.is_test.is_(test),
-               ExecutionLog.outcome.in_(PASSED_OUTCOMES))
-        .group_by(ExecutionLog.step_id)
-    )
-    return dict(rows.all())
+    # From the counters the engine keeps (builder.domain.step_counts), not the log: the same cost
+    # at any log size, and right after old logs are pruned.
+    return step_counts.passed_by_step(db.session, workflow_id, test=test)
 
 
 def step_stats(workflow_id: int, step_ids: Iterable[str] = (), *, test: bool = False) -> dict[str, Any]:

@@ -72,3 +72,35 @@ def test_workflows_already_finishing_are_marked_deleted_on_upgrade(tmp_path, red
         db.engine.dispose()
     assert rows["draft"] is None and rows["published"] is None
     assert str(rows["finishing"]).startswith("2026-01-02")
+
+
+def test_step_counts_are_backfilled_from_the_log_on_upgrade(tmp_path, redis_url):
+    """0011 counts what the log shows: distinct runs per step among passing rows, test runs apart."""
+    from builder.models import Account, Contact, Enrollment, ExecutionLog, Workflow, WorkflowVersion, utcnow
+
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'm.sqlite3'}", redis_url))
+    directory = str(config.ROOT_DIR / "migrations")
+    now = utcnow()
+    with app.app_context():
+        upgrade(directory=directory, revision="0010")
+        with db.engine.begin() as conn:
+            conn.execute(Account.__table__.insert(), [{"id": 1, "name": "Acme"}])
+            conn.execute(Contact.__table__.insert(), [{"id": 1, "account_id": 1}])
+            conn.execute(Workflow.__table__.insert(), [{"id": 1, "account_id": 1, "name": "Loop"}])
+            conn.execute(WorkflowVersion.__table__.insert(), [{"id": 1, "workflow_id": 1, "number": 1, "graph": {}}])
+            conn.execute(Enrollment.__table__.insert(), [
+                {"id": run, "account_id": 1, "workflow_id": 1, "version_id": 1, "contact_id": 1, "status": "completed",
+                 "is_test": run == 3, "source_key": f"s{run}"} for run in (1, 2, 3)])
+            # Run 1 loops (passes "a" twice), run 2 fails at "b", run 3 is a test run.
+            steps = [(1, "a", "ok"), (1, "b", "ok"), (1, "a", "skipped"), (1, "b", "ended"),
+                     (2, "a", "ok"), (2, "b", "failed"), (3, "a", "ok"), (3, "b", "waiting")]
+            conn.execute(ExecutionLog.__table__.insert(), [
+                {"enrollment_id": run, "workflow_id": 1, "version_id": 1, "contact_id": 1, "step_id": step,
+                 "step_type": "add_tag", "idempotency_key": f"{run}:{seq}", "outcome": outcome, "is_test": run == 3,
+                 "started_at": now, "finished_at": now} for seq, (run, step, outcome) in enumerate(steps)])
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT is_test, step_id, passed FROM step_counts ORDER BY is_test, step_id"))
+            counts = [(bool(test), step, passed) for test, step, passed in rows]
+        db.engine.dispose()
+    assert counts == [(False, "a", 2), (False, "b", 1), (True, "a", 1)]
