@@ -41,8 +41,11 @@ def carry_out(after: AfterCommit) -> None:
     # If the process dies before this runs, or Redis is away, the reconciler finds the
     # overdue waits, active runs and unsent messages in the database and does it then;
     # live clients catch up when they resynchronise.
-    # The rows people's queues wait for go first: reading and sending them takes a few ms, and a
-    # worker resuming a run at the same moment would compete with that read for the database.
+    # Resumes first: an enqueue is a fraction of a millisecond, and the run's next step (on the
+    # priority queue) should not wait for the live events below. Then the rows people's queues
+    # wait for: reading and sending them takes a few ms.
+    resumes, others = _resume_calls(after), _other_calls(after)
+    redis_up = _enqueue_all(resumes, deferred_too=others)
     if after.manual_actions:
         action_events.publish_actions(after.manual_actions, "created")
     if after.removed_actions:
@@ -50,7 +53,8 @@ def carry_out(after: AfterCommit) -> None:
     if after.updated_actions:
         action_events.publish_action_ids(list(after.updated_actions), "updated",
                                          previous_assignees=after.updated_actions)
-    _enqueue_all(after)
+    if redis_up:
+        _enqueue_all(others)
     # Test runs step by step and the step counts, for builder pages watching these workflows.
     workflow_events.publish_logged(after.logged)
     _remove_finished_workflows({step.workflow_id for step in after.logged})
@@ -92,15 +96,19 @@ def _remove_finished_workflows(workflow_ids: set[int]) -> None:
         log.info("removed deleted workflows %s: their last runs have finished", removed)
 
 
-def _enqueue_all(after: AfterCommit) -> None:
-    """The jobs the commit asked for. After the first sign that Redis is down, the rest are not
-    tried (each try could wait for a connect timeout) but named in one warning."""
-    calls: list[tuple[str, Callable[[], object]]] = [
+Calls = list[tuple[str, Callable[[], object]]]
+
+
+def _resume_calls(after: AfterCommit) -> Calls:
+    return [(f"resume of enrollment {eid} (seq {seq}, {event})", partial(enqueue, RESUME, eid, seq, event))
+            for eid, seq, event in after.resumes]
+
+
+def _other_calls(after: AfterCommit) -> Calls:
+    calls: Calls = [
         (f"timer of enrollment {eid} (seq {seq})", partial(enqueue_at, when, RESUME, eid, seq, "timer"))
         for eid, seq, when in after.wakeups
     ]
-    calls += [(f"resume of enrollment {eid} (seq {seq}, {event})", partial(enqueue, RESUME, eid, seq, event))
-              for eid, seq, event in after.resumes]
     calls += [(f"scheduled message {mid} (at {when:%Y-%m-%d %H:%M})", partial(enqueue_at, when, DELIVER, [mid]))
               for mid, when in after.scheduled]
     # New runs and inbound SMS are taken by batched passes (jobqueue.passes): one request covers many.
@@ -108,14 +116,22 @@ def _enqueue_all(after: AfterCommit) -> None:
         calls.append((f"inbound events {_ids(after.inbound_events)}", passes.INBOUND_EVENTS.request))
     if after.started:
         calls.append((f"new runs {_ids(after.started)} (the reconciler will start them)", passes.READY_RUNS.request))
+    return calls
+
+
+def _enqueue_all(calls: Calls, deferred_too: Calls | None = None) -> bool:
+    """Make the calls; False if Redis was down. After the first sign of that, the rest (and
+    `deferred_too`, which the caller then skips) are not tried, since each try could wait for a
+    connect timeout, but named in one warning."""
     for index, (_, call) in enumerate(calls):
         try:
             call()
         except REDIS_DOWN as exc:
-            names = [name for name, _ in calls[index:]]
+            names = [name for name, _ in [*calls[index:], *(deferred_too or [])]]
             more = f"; and {len(names) - 20} more" if len(names) > 20 else ""
             log.warning("Redis is unreachable (%s); deferred to the reconciler: %s%s", exc, "; ".join(names[:20]), more)
-            return
+            return False
+    return True
 
 
 def _ids(ids: list[int], shown: int = 20) -> str:
