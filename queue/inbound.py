@@ -33,7 +33,8 @@ from jobqueue.queues import enqueue_many
 log = logging.getLogger(__name__)
 PROCESS = job_names.PROCESS_INBOUND
 LIMIT = 5000
-PASS_BATCH = 200  # event ids read at a time by a pass; each event still commits on its own
+PASS_BATCH = 200  # event ids read at a time by a pass
+TXN_SIZE = 50  # events recorded per transaction by a pass
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def _record(event: InboundEvent, phone: str, after: AfterCommit) -> InboundSms:
 
 
 def process_pending() -> int:
-    """The inbound pass: every stored event not yet processed, oldest first, each in its own
+    """The inbound pass: every stored event not yet processed, oldest first, TXN_SIZE per
     transaction (a reply is acted on exactly once, or not at all and again); returns how many."""
     passes.INBOUND_EVENTS.begin()
     cursor, done = 0, 0
@@ -164,40 +165,73 @@ def process_pending() -> int:
         db.session.commit()  # end the read: on SQLite a transaction holds the write lock
         if not ids:
             return done
-        for event_id in ids:
-            process_event(event_id)
+        for start in range(0, len(ids), TXN_SIZE):
+            _process_together(ids[start:start + TXN_SIZE])
         cursor, done = ids[-1], done + len(ids)
+
+
+class _TakenElsewhere(Exception):
+    """Another job recorded the event while this one was at it."""
+
+
+def _process_together(event_ids: list[int]) -> None:
+    """Record the events in one transaction and carry out what follows once (a burst of replies
+    is one commit and one round of live events). If one of them cannot be, take them one by one."""
+    after = AfterCommit()
+    try:
+        for event_id in event_ids:
+            _take(event_id, after)
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        if len(event_ids) > 1:
+            log.info("inbound events %s..%s could not be recorded together (%s); taking them one by one",
+                     event_ids[0], event_ids[-1], type(exc).__name__)
+            for event_id in event_ids:
+                process_event(event_id)
+            return
+        if isinstance(exc, (IntegrityError, _TakenElsewhere)):
+            return
+        raise
+    carry_out_committed(after)
 
 
 def process_event(event_id: int) -> InboundSms | None:
     """Record one stored event in its contact's conversation and run the reactions.
     Safe to run twice, or twice at once: the second does nothing."""
+    after = AfterCommit()
+    try:
+        inbound = _take(event_id, after)
+        db.session.commit()
+    except (IntegrityError, _TakenElsewhere):  # another job recorded this MessageSid first
+        db.session.rollback()
+        return None
+    except BaseException:
+        db.session.rollback()
+        raise
+    carry_out_committed(after)
+    return inbound
+
+
+def _take(event_id: int, after: AfterCommit) -> InboundSms | None:
+    """Record the event and run the reactions in the caller's transaction; None if there is
+    nothing to record (gone, done, being recorded by another worker, or not from a phone)."""
     # SKIP LOCKED: an event another worker's pass is recording is that pass's (no-op on SQLite).
     event = db.session.scalars(
         select(InboundEvent).where(InboundEvent.id == event_id).with_for_update(skip_locked=True)
     ).one_or_none()
     if event is None or event.processed_at is not None:
-        db.session.rollback()
         return None
     phone = _phone(event.payload.get("From"))
     if phone is None:
         # Short codes and alphanumeric senders have no contact to file them under.
         _finish(event.id, note="the sender is not a phone number; no contact to record it against")
-        db.session.commit()
         log.info("inbound event %s from a sender that is not a phone number was not recorded", event.id)
         return None
-    after = AfterCommit()
-    try:
-        inbound = _record(event, phone, after)
-        if not _finish(event.id, message_id=inbound.message_id):
-            db.session.rollback()
-            return None
-        after.received.append(inbound.message_id)  # announced before any automatic reply
-        for react in REACTIONS:
-            react(inbound, after)
-        db.session.commit()
-    except IntegrityError:  # another job recorded this MessageSid first
-        db.session.rollback()
-        return None
-    carry_out_committed(after)
+    inbound = _record(event, phone, after)
+    if not _finish(event.id, message_id=inbound.message_id):
+        raise _TakenElsewhere(event.id)
+    after.received.append(inbound.message_id)  # announced before any automatic reply
+    for react in REACTIONS:
+        react(inbound, after)
     return inbound

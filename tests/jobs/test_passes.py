@@ -158,3 +158,21 @@ def test_replies_take_their_exit_with_the_message_and_one_pass_moves_the_runs_on
     run_jobs(app)
     assert count(Enrollment, Enrollment.status == "completed") == 6
     assert count(ContactTag, ContactTag.tag == "replied") == 6 and count(ContactTag, ContactTag.tag == "silent") == 0
+
+
+def test_replies_recorded_together_fall_back_one_by_one_when_one_cannot_be(app, account, twilio):
+    from jobqueue import inbound
+
+    contact = make_contact(account, first_name="Ada", phone="+14155551000")
+    sids = [f"SM{i:032d}" for i in range(5)]
+    # The third was recorded already (say, by a job that then lost its worker before marking the event).
+    db.session.add(Message(account_id=account.id, contact_id=contact.id, direction="inbound", channel="sms",
+                           body="earlier", status="received", idempotency_key=f"inbound:{sids[2]}"))
+    db.session.commit()
+    for i, sid in enumerate(sids):
+        twilio.inbound_sms(f"{PUBLIC_URL}/webhooks/twilio/sms", from_="+14155551000", body=f"m{i}", message_sid=sid)
+    inbound.process_pending()
+    bodies = list(db.session.scalars(select(Message.body).where(Message.contact_id == contact.id)
+                                     .order_by(Message.id)))
+    assert bodies == ["earlier", "m0", "m1", "m3", "m4"]
+    assert count(InboundEvent, InboundEvent.processed_at.is_(None)) == 1
