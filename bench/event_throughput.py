@@ -414,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     with claimed_redis(args.redis, args.redis_db) as redis_url:
         services = Services(redis_url=redis_url, pg_url=args.pg)
         print(f"# flowdesk event-started runs ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
-              f"{args.concurrency} requests in flight, gunicorn gthread x 2 processes, forking workers)\n", flush=True)
+              f"{args.concurrency} requests in flight, gunicorn gthread x 2, flask workers)\n", flush=True)
         for kind in kinds:
             for size in csv_ints(args.sizes):
                 for workers in csv_ints(args.workers):

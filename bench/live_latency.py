@@ -8,7 +8,7 @@ Per database and client count, three kinds of process, as in production:
 - the web app as a real server: `socketio.run` (Werkzeug, threading mode, as
   `make run` serves it) on a free port, with SOCKETIO_MESSAGE_QUEUE = an isolated
   Redis database;
-- one long-running `flask --app app worker` (forking RQ worker), idle and listening;
+- one long-running `flask --app app worker`, idle and listening;
 - listener processes with N python-socketio AsyncClients, every one a manager
   authenticated with an API token (auth={"token": ...}), so every one is in the
   account room and should receive every event.

@@ -618,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     with claimed_redis(args.redis, args.redis_db) as redis_url:
         services = Services(redis_url=redis_url, pg_url=args.pg)
         print(f"# flowdesk resume latency ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
-              f"manual_{args.action}, gunicorn gthread x 2 processes, forking workers, "
+              f"manual_{args.action}, gunicorn gthread x 2 processes, `flask worker` processes, "
               f"{args.busy_contacts:,} contacts per bulk round, poll every {args.poll * 1000:g} ms)\n", flush=True)
         for kind in kinds:
             for workers in csv_ints(args.workers):
