@@ -406,14 +406,13 @@ class Message(db.Model):
 
 
 class BulkEnrollment(db.Model):
-    """One enroll request; chunk jobs work through contact_ids, drip-spaced."""
+    """One enroll request; chunk jobs work through its contacts (BulkEnrollmentContact), drip-spaced."""
 
     __tablename__ = "bulk_enrollments"
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
-    contact_ids: Mapped[list[int]] = mapped_column(JSON)
     is_test: Mapped[bool] = mapped_column(default=False)
     batch_size: Mapped[int]
     interval_seconds: Mapped[int] = mapped_column(default=0)
@@ -428,6 +427,19 @@ class BulkEnrollment(db.Model):
     @property
     def batch_count(self) -> int:
         return -(-self.total // self.batch_size) if self.total else 0
+
+
+class BulkEnrollmentContact(db.Model):
+    """A request's contacts in order, one row each: batch `i` reads positions
+    [i * batch_size, (i + 1) * batch_size) off the primary key, never the whole list.
+
+    No foreign key to contacts: a contact deleted meanwhile is skipped by its batch, as before.
+    """
+
+    __tablename__ = "bulk_enrollment_contacts"
+    bulk_id: Mapped[int] = mapped_column(ForeignKey("bulk_enrollments.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 0-based
+    contact_id: Mapped[int]
 
 
 class BulkEnrollmentBatch(db.Model):

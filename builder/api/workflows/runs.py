@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from builder.api.base import fail
 from builder.api.workflows.common import bp, find_workflow
@@ -21,7 +21,9 @@ from builder.schemas.timestamps import DateTime
 from builder.schemas.workflows import ExecutionSchema
 from jobqueue import enroll
 
-MAX_ENROLL = 100_000  # contacts per enroll request
+MAX_ENROLL = 100_000  # contact ids listed in one enroll request (a body can hardly carry more)
+# Contacts one enroll request by filter may match: numbered and stored by the database, never listed in Python.
+MAX_ENROLL_FILTER = 1_000_000
 
 
 class DripSchema(Schema):
@@ -113,15 +115,19 @@ def enroll_contacts(data, workflow_id: int):
     if version is None:
         fail(409, "Publish the workflow before enrolling contacts (or send test: true to try the draft).")
     drip = data["drip"] or {}
-    contact_ids = data["contact_ids"] if "contact_ids" in data else _matching_contacts(data["filter"])
+    contacts = data["contact_ids"] if "contact_ids" in data else _matching_contacts(data["filter"])
     return enroll.create_request(
-        wf, version, contact_ids, is_test=data["test"], batch_size=drip.get("batch_size"),
+        wf, version, contacts, is_test=data["test"], batch_size=drip.get("batch_size"),
         interval_seconds=drip.get("interval_seconds", 0), user_id=g.user.id,
     )
 
 
-def _matching_contacts(filters: dict[str, Any]) -> list[int]:
-    """Ids of the contacts the list shows with these filters (and the caller may see), newest first."""
+def _matching_contacts(filters: dict[str, Any]) -> enroll.ContactQuery:
+    """The contacts the list shows with these filters (and the caller may see), newest first.
+
+    Counted in the database (up to one past the limit) and handed on as a query: the request stores
+    them with one INSERT ... SELECT, so a million ids never become a Python list here.
+    """
     query = visible_contacts(g.user)
     if filters.get("q"):
         query = query.where(*search_conditions(filters["q"]))
@@ -129,12 +135,13 @@ def _matching_contacts(filters: dict[str, Any]) -> list[int]:
         query = query.where(Contact.tag_rows.any(ContactTag.tag == filters["tag"]))
     if "assigned_user_id" in filters:
         query = query.where(Contact.assigned_user_id == filters["assigned_user_id"])
-    ids = list(db.session.scalars(
-        query.with_only_columns(Contact.id).order_by(Contact.id.desc()).limit(MAX_ENROLL + 1)))
-    if len(ids) > MAX_ENROLL:
-        message = f"The filter matches more than {MAX_ENROLL:,} contacts; narrow it down."
+    ids = query.with_only_columns(Contact.id)
+    matched = db.session.scalar(select(func.count()).select_from(ids.limit(MAX_ENROLL_FILTER + 1).subquery()))
+    if matched > MAX_ENROLL_FILTER:
+        message = f"The filter matches more than {MAX_ENROLL_FILTER:,} contacts; narrow it down."
         fail(422, f"filter: {message}", {"filter": [message]})
-    return ids
+    # The limit again: contacts created since the count must not take the request past it.
+    return enroll.ContactQuery(ids, Contact.id.desc(), limit=MAX_ENROLL_FILTER)
 
 
 @bp.get("/<int:workflow_id>/enroll/<int:bulk_id>")
