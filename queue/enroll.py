@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import ColumnElement, Integer, Select, case, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,7 +38,7 @@ from builder.models import (
 from engine.statuses import RunStatus
 from jobqueue import effects, job_names, runner
 from jobqueue.connection import get_redis
-from jobqueue.queues import PRIORITY_JOBS, RETRY, enqueue_at, get_queue
+from jobqueue.queues import enqueue_at, enqueue_many
 
 log = logging.getLogger(__name__)
 ENROLL_BATCH = job_names.ENROLL_BATCH
@@ -164,10 +163,8 @@ def schedule_batches(bulk: BulkEnrollment, indexes: Iterable[int]) -> int:
         due = batch_due_at(bulk, index)
         (now_calls if due <= utcnow() else later).append((index, due, job_id))
     if now_calls:
-        get_queue(priority=ENROLL_BATCH in PRIORITY_JOBS).enqueue_many([
-            Queue.prepare_data(ENROLL_BATCH, args=(bulk.id, index), job_id=job_id, retry=RETRY)
-            for index, _, job_id in now_calls
-        ])
+        enqueue_many([(ENROLL_BATCH, (bulk.id, index)) for index, _, _ in now_calls],
+                     job_ids=[job_id for _, _, job_id in now_calls])
     for index, due, job_id in later:
         enqueue_at(due, ENROLL_BATCH, bulk.id, index, job_id=job_id)
     return len(now_calls) + len(later)

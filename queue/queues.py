@@ -48,9 +48,11 @@ def enqueue_at(when: datetime, func: str, *args: Any, **kwargs: Any):
     return get_queue().enqueue_at(when.replace(tzinfo=UTC), func, *args, retry=RETRY, **kwargs)
 
 
-def enqueue_many(calls: list[tuple[str, tuple]]) -> None:
+def enqueue_many(calls: list[tuple[str, tuple]], job_ids: list[str] | None = None) -> None:
+    """Enqueue the calls, each on its queue; `job_ids`, if given, names each call's job."""
+    ids = job_ids or [None] * len(calls)
     for priority in (True, False):
-        batch = [Queue.prepare_data(func, args=args, retry=RETRY) for func, args in calls
-                 if (func in PRIORITY_JOBS) is priority]
+        batch = [Queue.prepare_data(func, args=args, job_id=job_id, retry=RETRY)
+                 for (func, args), job_id in zip(calls, ids, strict=True) if (func in PRIORITY_JOBS) is priority]
         if batch:
             get_queue(priority=priority).enqueue_many(batch)

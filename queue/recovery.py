@@ -120,8 +120,7 @@ def _missing_batches(cutoff) -> int:
             select(BulkEnrollmentBatch.index).where(BulkEnrollmentBatch.bulk_id == bulk.id)
         ))
         lost = [i for i in range(bulk.batch_count) if i not in done and batch_due_at(bulk, i) < cutoff]
-        schedule_batches(bulk, lost)
-        count += len(lost)
+        count += schedule_batches(bulk, lost)  # a batch whose job still waits in the queue is left alone
     return count
 
 
