@@ -16,6 +16,7 @@ from builder.server import cli
 from builder.web import (
     auth_pages,
     contact_pages,
+    error_pages,
     pages,
     settings_pages,
     twilio_webhooks,
@@ -48,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, message_queue=queue, channel=emit.channel(queue))
 
-    register_api(api, app)
+    register_api(api, app, page_errors=error_pages.render_error_page)
     app.register_blueprint(auth_pages.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(workflow_pages.bp)

@@ -7,6 +7,8 @@ and every error, ours or the framework's, leaves as
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
@@ -24,12 +26,13 @@ from builder.api import (
     users,
     workflows,
 )
-from builder.api.base import handle_http_error, handle_refused, handle_unexpected
+from builder.api.base import PAGE_ERRORS, handle_http_error, handle_refused, handle_unexpected
 from builder.domain.errors import Refused
 from builder.extensions import csrf
 
 
-def register_api(api: Api, app: Flask) -> None:
+def register_api(api: Api, app: Flask, page_errors: Callable | None = None) -> None:
+    """`page_errors` renders an error for a page (not the API) in the app's layout."""
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for module in (auth, users, contacts, conversations, workflows, manual_actions, dashboard, reports, settings,
                    messaging_settings):
@@ -38,3 +41,4 @@ def register_api(api: Api, app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Refused, handle_refused)
     app.register_error_handler(Exception, handle_unexpected)
+    app.extensions[PAGE_ERRORS] = page_errors

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import NoReturn
 
-from flask import Request, jsonify, request
+from flask import Request, current_app, jsonify, request
 from flask_smorest import Blueprint as ApiBlueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -85,9 +85,17 @@ def _body_is_bad_json() -> bool:
         return True
 
 
+PAGE_ERRORS = "flowdesk.page_errors"  # app.extensions key: how the pages show an error (set by the wiring)
+
+
+def _page_error(exc: HTTPException):
+    render = current_app.extensions.get(PAGE_ERRORS)
+    return render(exc) if render else exc
+
+
 def handle_http_error(exc: HTTPException):
     if not _speaks_json():
-        return exc
+        return _page_error(exc)
     response, status = _error_response(exc)
     # Keep what the exception says beyond its body: Allow on a 405, Retry-After on a 429, ...
     for name, value in exc.get_headers():
@@ -128,5 +136,5 @@ def handle_unexpected(exc: Exception):
         return handle_http_error(exc)
     log.exception("unhandled error on %s %s", request.method, request.path)
     if not _speaks_json():
-        return InternalServerError()
+        return _page_error(InternalServerError())
     return error_body(500, "Something went wrong on our side; it has been logged.")

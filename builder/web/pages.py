@@ -5,7 +5,7 @@ and the ES modules in static/js fetch rows over the REST API and follow the
 live Socket.IO events.
 """
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from builder.domain.counts import manual_action_counts, workflow_summaries
@@ -24,6 +24,12 @@ CALL_OUTCOMES = [
 
 
 
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers ask for /favicon.ico on their own (a JSON response, say, never names one).
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.get("/")

@@ -344,7 +344,13 @@ def test_phone_width_shows_cards_and_a_play_button(live_server, team, browser):
     expect(play).to_be_visible()
     play.click()
     expect(agent.get_by_label("Message", exact=True)).to_have_value(re.compile("^Hi Grace"))
-    expect(agent.get_by_role("button", name="Send", exact=True)).to_be_visible()
+    # Send is on screen without scrolling (the navigation is folded away).
+    expect(agent.get_by_role("button", name="Send", exact=True)).to_be_in_viewport()
+    # The top navigation folds behind Menu.
+    contacts_link = agent.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts")
+    expect(contacts_link).to_be_hidden()
+    agent.get_by_text("Menu", exact=True).click()
+    expect(contacts_link).to_be_visible()
 
 
 def test_skip_then_all_done(live_server, team, browser):
