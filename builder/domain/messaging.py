@@ -13,6 +13,8 @@ from engine.actions.fields import time_zone
 from engine.quiet_hours import inside_quiet_hours
 
 MAX_SCHEDULE = timedelta(days=365)
+# A time this little in the past is "now": the minute picked was current when the form was filled in.
+PAST_GRACE = timedelta(minutes=2)
 
 
 class OutsideQuietHours(Refused):
@@ -30,7 +32,8 @@ def check_can_text(contact: Contact) -> None:
 
 
 def send_time(when: datetime | None) -> datetime | None:
-    """A requested send_at as naive UTC, like every stored time; None means now (so does a time past)."""
+    """A requested send_at as naive UTC, like every stored time; None means now (so does a time just past).
+    A time further in the past is refused: sending at once would surprise whoever picked it."""
     if when is None:
         return None
     try:
@@ -40,6 +43,8 @@ def send_time(when: datetime | None) -> datetime | None:
     now = utcnow()
     if when - now > MAX_SCHEDULE:
         raise Invalid.at({"send_at": ["Schedule messages at most a year ahead."]})
+    if now - when > PAST_GRACE:
+        raise Invalid.at({"send_at": ["That time has already passed; pick a time in the future, or send now."]})
     return when if when > now else None
 
 

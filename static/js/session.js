@@ -211,7 +211,7 @@ async function completeSms(scheduled) {
   const done = await complete(body, (error) => showMessage("sms-error", error.message));
   if (done) {
     const name = contactName(state.contact);
-    finish(scheduled ? `Message to ${name} scheduled for ${formatInZone(body.send_at, zone)} (${zone}).`
+    finish(scheduled ? `Message to ${name} scheduled for ${formatInZone(body.send_at, zone)}.`
       : `Message sent to ${name}.`);
   }
 }

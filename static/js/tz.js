@@ -65,7 +65,12 @@ export function localClock(zone, date = new Date()) {
     .format(date);
 }
 
+const viewerZone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+// `iso` as wall-clock time in `zone`, naming the zone unless it is the viewer's own.
 export function formatInZone(iso, zone) {
-  return new Intl.DateTimeFormat(undefined, { timeZone: zone, dateStyle: "medium", timeStyle: "short" })
-    .format(new Date(iso));
+  const date = new Date(iso);
+  const text = new Intl.DateTimeFormat(undefined, { timeZone: zone, dateStyle: "medium", timeStyle: "short" })
+    .format(date);
+  return zone === viewerZone ? text : `${text} (${zoneLabel(zone, date)})`;
 }

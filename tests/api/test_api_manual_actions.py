@@ -235,14 +235,20 @@ def test_scheduled_sms_is_stored_not_sent(app, as_user, account, agent_contact):
     assert messages()[0].status == "queued"
 
 
-def test_send_at_in_the_past_sends_now_and_far_future_is_refused(app, as_user, account, agent_contact):
+def test_send_at_long_past_or_far_ahead_is_refused_and_just_past_sends_now(app, as_user, account, agent_contact):
     action = parked_action(app, account, agent_contact)
     admin = as_user("admin")
     res = admin.post(f"/api/manual-actions/{action.id}/complete",
                      json={"message": "x", "send_at": "2999-01-01T00:00:00+00:00"})
     assert res.status_code == 422 and list(res.json["error"]["fields"]) == ["send_at"]
     res = admin.post(f"/api/manual-actions/{action.id}/complete",
-                     json={"message": "Now", "send_at": "2020-01-01T09:00:00"})
+                     json={"message": "x", "send_at": "2020-01-01T09:00:00"})
+    assert res.status_code == 422
+    assert res.json["error"]["fields"]["send_at"] == ["That time has already passed; pick a time in the future, "
+                                                      "or send now."]
+    assert messages() == []
+    just_past = (utcnow() - timedelta(seconds=30)).isoformat() + "Z"  # picked a moment ago: now
+    res = admin.post(f"/api/manual-actions/{action.id}/complete", json={"message": "Now", "send_at": just_past})
     assert res.status_code == 200
     assert [(m.status, m.send_at) for m in messages()] == [("sent", None)]
 

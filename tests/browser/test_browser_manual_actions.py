@@ -393,6 +393,10 @@ def test_schedule_an_sms_in_the_contacts_time_zone(live_server, team, browser):
     agent.get_by_role("button", name="Schedule send").click()
     # A year at most ahead: the API refuses 2099 and nothing is sent.
     expect(agent.locator("#sms-error")).to_contain_text("year")
+    # A time gone by is refused too, rather than sent at once.
+    agent.get_by_label("Send at").fill("2020-01-15T09:30")
+    agent.get_by_role("button", name="Schedule send").click()
+    expect(agent.locator("#sms-error")).to_contain_text("That time has already passed")
     assert db.session.scalars(select(Message)).all() == []
     db.session.remove()
     from datetime import datetime, timedelta
@@ -403,6 +407,7 @@ def test_schedule_an_sms_in_the_contacts_time_zone(live_server, team, browser):
     agent.get_by_label("Send at").fill(local.strftime("%Y-%m-%dT%H:%M"))
     agent.get_by_role("button", name="Schedule send").click()
     expect(agent.locator("#session-notice")).to_contain_text("scheduled for")
+    expect(agent.locator("#session-notice")).to_contain_text("America/New_York")  # not the viewer's zone: named
     message = db.session.scalars(select(Message)).one()
     db.session.remove()
     assert message.manual_action_id == ids[0]
