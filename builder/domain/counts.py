@@ -12,9 +12,14 @@ from builder.models import Enrollment, ManualAction, ManualActionStatus, ManualA
 from engine.statuses import OPEN_VALUES
 
 
+def _queued(actions: Select):
+    # A test run's actions are nobody's work: they never count.
+    return actions.where(ManualAction.status == ManualActionStatus.QUEUED, ManualAction.is_test.is_(False)).subquery()
+
+
 def pending_counts(actions: Select) -> dict[str, int]:
-    """Queued actions among `actions`: in all, calls, SMS."""
-    queued = actions.where(ManualAction.status == ManualActionStatus.QUEUED).subquery()
+    """Queued actions among `actions` (test runs' left out): in all, calls, SMS."""
+    queued = _queued(actions)
     total, calls, sms = db.session.execute(select(
         func.count(),
         func.coalesce(func.sum(case((queued.c.type == ManualActionType.CALL, 1), else_=0)), 0),
@@ -29,7 +34,7 @@ def manual_action_counts(user: User) -> dict[str, int]:
 
 def pending_by_assignee(actions: Select) -> list[dict[str, Any]]:
     """Queued actions among `actions` per assignee, busiest first; unassigned ones as "Unassigned"."""
-    queued = actions.where(ManualAction.status == ManualActionStatus.QUEUED).subquery()
+    queued = _queued(actions)
     pending = func.count().label("pending")
     rows = db.session.execute(
         select(queued.c.assignee_id, User.name, User.email, pending)

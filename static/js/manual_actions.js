@@ -1,6 +1,6 @@
 // Conversations > Manual Actions: the filtered, paged list, kept current by live events.
 
-import { del, get } from "./api.js";
+import { api, del, get } from "./api.js";
 import {
   ICONS, STATUS_LABELS, TYPE_LABELS, cell, contactName, debounce, formatTime, h, icon, pageConfig, setText, show,
 } from "./dom.js";
@@ -154,18 +154,25 @@ function rowFor(action) {
   const type = h("span", { class: `type-badge type-${action.type}` }, icon(action.type === "call" ? ICONS.phone : ICONS.sms),
     TYPE_LABELS[action.type] ?? action.type);
   const status = h("span", { class: `status-badge status-${action.status}` }, STATUS_LABELS[action.status] ?? action.status);
+  // A test run's action is work for nobody: marked, and left out of the dashboard's counts.
+  const test = action.is_test ? h("span", { class: "status-badge status-test", title: "Queued by a test run" }, "Test") : null;
   const remove = h("button", {
     type: "button", class: "icon-button delete-button", "aria-label": "Delete", title: "Delete",
     onclick: () => confirmDelete(action),
   }, icon(ICONS.trash));
+  const canReassign = action.status === "queued" && (config.assignees ?? []).length > 0;
+  const reassign = canReassign ? h("button", {
+    type: "button", class: "icon-button reassign-button", "aria-label": "Reassign", title: "Reassign",
+    onclick: () => askReassign(action),
+  }, icon(ICONS.user)) : null;
   return h("tr", { dataset: { actionId: action.id } },
     cell("Contact", contact),
     cell("Workflow", action.workflow_name || "—"),
     cell("Assigned To", action.assignee_name || "Unassigned"),
     cell("Type", type),
-    cell("Status", status),
+    cell("Status", [status, test].filter(Boolean)),
     cell("Date Added", h("time", { datetime: action.created_at }, formatTime(action.created_at))),
-    h("td", { class: "row-actions" }, remove));
+    h("td", { class: "row-actions" }, [reassign, remove].filter(Boolean)));
 }
 
 function emptyDetail() {
@@ -236,6 +243,41 @@ dialog.querySelector("form").addEventListener("submit", async (event) => {
       setText("delete-error", error.message);
       show("delete-error", true);
     }
+  } finally {
+    button.disabled = false;
+    refreshSoon();
+  }
+});
+
+// --- reassign (admins and managers) ---------------------------------------------------
+
+const reassignDialog = document.getElementById("reassign-dialog");
+const reassignTo = document.getElementById("reassign-to");
+let pendingReassign = null;
+
+function askReassign(action) {
+  pendingReassign = action;
+  setText("reassign-what", `The ${TYPE_LABELS[action.type] ?? "manual action"} for ${action.contact_name || "this contact"}, `
+    + `now with ${action.assignee_name || "nobody (shared queue)"}.`);
+  reassignTo.replaceChildren(
+    h("option", { value: "" }, "Unassigned (shared queue)"),
+    ...(config.assignees ?? []).map((u) => h("option", { value: u.id }, u.name)));
+  reassignTo.value = action.assignee_id ? String(action.assignee_id) : "";
+  show("reassign-error", false);
+  reassignDialog.showModal();
+}
+
+reassignDialog.querySelector("form").addEventListener("submit", async (event) => {
+  if (event.submitter?.value !== "confirm" || !pendingReassign) return;
+  event.preventDefault();
+  const button = document.getElementById("reassign-confirm");
+  button.disabled = true;
+  try {
+    await api("PATCH", `/api/manual-actions/${pendingReassign.id}`, { assignee_id: Number(reassignTo.value) || null });
+    reassignDialog.close("reassigned");
+  } catch (error) {
+    setText("reassign-error", error.message);
+    show("reassign-error", true);
   } finally {
     button.disabled = false;
     refreshSoon();

@@ -386,6 +386,20 @@ def test_dashboard_counts(as_user, account, users, agent_contact):
     ]
 
 
+def test_test_runs_actions_are_listed_marked_and_never_counted(as_user, account, users, agent_contact):
+    add_action(account, agent_contact, assignee=users["agent"])
+    test = add_action(account, agent_contact, assignee=users["agent"])
+    test.is_test = True
+    db.session.commit()
+
+    listed = as_user("agent").get("/api/manual-actions").json["items"]
+    assert sorted(row["is_test"] for row in listed) == [False, True]  # listed, so the list can mark it "Test"
+    assert as_user("agent").get("/api/dashboard/manual-actions").json["pending_total"] == 1
+    manager = as_user("manager").get("/api/dashboard/manual-actions").json
+    assert manager["pending_total"] == 1
+    assert manager["by_assignee"] == [{"assignee_id": users["agent"].id, "assignee_name": "Agent", "pending": 1}]
+
+
 def test_dashboard_is_per_account(client, account, users, agent_contact):
     add_action(account, agent_contact, assignee=users["agent"])
     other = Account(name="Other")

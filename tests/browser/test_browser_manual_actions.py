@@ -459,3 +459,38 @@ def test_the_pages_need_login(live_server, team, browser):
     page = new_page(browser)
     page.goto(live_server.url + LIST)
     expect(page).to_have_url(re.compile("/login"))
+
+
+def test_a_manager_reassigns_from_the_list_and_the_new_agent_sees_it_live(live_server, team, browser):
+    queue_actions(live_server, team, sms_graph("New lead follow-up", team["agent"].id), PEOPLE[:1])
+    sam = new_page(browser)
+    login(sam, live_server, "agent2@acme.test", then=LIST)
+    wait_live(sam)
+    expect(sam.locator("#empty-state")).to_be_visible()
+
+    manager = new_page(browser)
+    login(manager, live_server, "manager@acme.test", then=LIST)
+    expect(rows(manager)).to_have_count(1)
+    manager.get_by_role("button", name="Reassign").click()
+    expect(manager.locator("#reassign-what")).to_contain_text("now with Alex Agent")
+    manager.get_by_label("Assign to").select_option(label="Sam Agent")
+    manager.locator("#reassign-confirm").click()
+    expect(rows(manager).first).to_contain_text("Sam Agent")
+    expect(rows(sam)).to_have_count(1)  # in Sam's open list without a reload
+    expect(rows(sam).first).to_contain_text("Grace Hopper")
+
+    # Agents do not reassign.
+    expect(sam.get_by_role("button", name="Reassign")).to_have_count(0)
+
+
+def test_a_test_runs_action_is_marked_test(live_server, team, browser):
+    account = team["account"]
+    contact = make_contact(account, first_name="Tess", phone="+14155551009", is_test=True)
+    wf = make_workflow(account, sms_graph("Tested flow", team["agent"].id))
+    enroll.create_request(wf, wf.published_version, [contact.id], is_test=True)
+    run_jobs(live_server.app)
+    db.session.remove()
+    agent = new_page(browser)
+    login(agent, live_server, "agent@acme.test", then=LIST)
+    expect(rows(agent)).to_have_count(1)
+    expect(rows(agent).first.locator(".status-test")).to_have_text("Test")
