@@ -10,6 +10,8 @@ A field's metadata may refine what the type alone says:
 - "label", "help", "choice_labels" ({value: label});
 - "required_if": {"field", "value"}: required when a sibling field has that value (a rule the schema checks
   across fields, such as a delay's amount);
+- "shown_if": {"field", "in": [values]}: the field applies (and is shown) only while a sibling has one of
+  those values, such as a delay's amount for a wait "for a time";
 - "example": a valid value to start a new step with where no default fits (a condition's operator).
 """
 
@@ -34,7 +36,7 @@ _KINDS: list[tuple[type[fields.Field], str]] = [
     (fields.Dict, "object"),
     (fields.String, "text"),
 ]
-_EXTRA_METADATA = ("help", "required_if", "example")
+_EXTRA_METADATA = ("help", "required_if", "shown_if", "example")
 
 
 def describe_schema(schema: type[Schema] | Schema) -> list[Field]:

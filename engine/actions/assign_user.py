@@ -14,7 +14,8 @@ class AssignUserConfig(Schema):
                                                                                 "weighted": "Weighted"}})
     weights = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=1000)), load_default=None,
                           metadata={"help": "One weight per user, in the same order.",
-                                    "required_if": {"field": "split", "value": "weighted"}})
+                                    "required_if": {"field": "split", "value": "weighted"},
+                                    "shown_if": {"field": "split", "in": ["weighted"]}})
     only_unassigned = fields.Boolean(load_default=False, metadata={"label": "Only apply to unassigned contacts"})
 
     @validates_schema

@@ -10,7 +10,8 @@ class ConditionSchema(Schema):
     field = fields.String(required=True, metadata={"kind": "condition_field"})
     op = fields.String(required=True, validate=validate.OneOf(sorted(conditions.OPERATORS)),
                        metadata={"label": "Operator", "example": "is_not_empty"})
-    value = fields.Raw(load_default=None, allow_none=True, metadata={"help": "Not needed for is empty / is not empty."})
+    value = fields.Raw(load_default=None, allow_none=True,
+                       metadata={"shown_if": {"field": "op", "in": sorted(conditions.NEEDS_VALUE)}})
 
     @validates_schema
     def _check(self, data, **_):

@@ -16,12 +16,15 @@ class WaitConfig(Schema):
                          metadata={"label": "Wait", "choice_labels": {"delay": "For a time",
                                                                      "until": "Until a date and time"}})
     amount = fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000),
-                            metadata={"required_if": {"field": "mode", "value": "delay"}})
-    unit = fields.String(load_default="minutes", validate=validate.OneOf(list(UNITS)))
+                            metadata={"required_if": {"field": "mode", "value": "delay"},
+                                      "shown_if": {"field": "mode", "in": ["delay"]}})
+    unit = fields.String(load_default="minutes", validate=validate.OneOf(list(UNITS)),
+                         metadata={"shown_if": {"field": "mode", "in": ["delay"]}})
     # A wall-clock time for "until", e.g. "2026-12-01T09:00", read in the contact's zone.
     # Kept as ISO text after loading: graphs are stored as JSON.
     until = fields.NaiveDateTime(metadata={"help": "In the contact's own time zone.",
-                                           "required_if": {"field": "mode", "value": "until"}})
+                                           "required_if": {"field": "mode", "value": "until"},
+                                           "shown_if": {"field": "mode", "in": ["until"]}})
 
     @validates_schema
     def _mode_fields(self, data, **_):

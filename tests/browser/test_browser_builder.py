@@ -531,8 +531,11 @@ def test_branches_are_added_and_removed_in_the_form_and_go_to_picks_its_step(liv
     panel(page).get_by_role("button", name="Add branch").click()
     expect(page.locator(".branch-label")).to_have_text(["Has email", "Branch 2", "Else"])
     panel(page).get_by_label("Field", exact=True).nth(1).fill("contact.tags")
+    values = panel(page).get_by_label("Value", exact=True)
+    expect(values).to_have_count(0)  # "is not empty" takes no value: its field is not shown
     panel(page).get_by_label("Operator").nth(1).select_option(label="has tag")
-    panel(page).get_by_label("Value", exact=True).nth(1).fill("vip")
+    expect(values).to_have_count(1)  # Branch 2's, now that its operator needs one
+    values.fill("vip")
 
     panel(page).get_by_role("button", name="Remove Branch 1").click()  # and the tag step under it
     expect(page.locator(".branch-label")).to_have_text(["Branch 1", "Else"])
@@ -558,6 +561,32 @@ def test_branches_are_added_and_removed_in_the_form_and_go_to_picks_its_step(liv
         {"field": "contact.tags", "op": "has_tag", "value": "vip"}]
     assert graph["steps"]["s3"]["config"]["else_next"] == "s5"
     assert graph["steps"]["s5"] == {"type": "goto", "name": "", "config": {"target": "s2"}, "next": None}
+
+
+def test_wait_and_assign_user_forms_show_only_the_fields_of_the_chosen_mode(live_server, team, browser):
+    graph = {**EMPTY, "start": "s1", "steps": {
+        "s1": {"type": "wait", "config": {"mode": "delay", "amount": 2, "unit": "hours"}, "next": "s2"},
+        "s2": {"type": "assign_user", "config": {"user_ids": [team["agent"].id, team["agent2"].id]}, "next": None},
+    }}
+    workflow_id = new_workflow(team, graph)
+    page = open_builder(browser, live_server, workflow_id)
+    card(page, "s1").click()
+    amount, until = panel(page).get_by_label("Amount"), panel(page).get_by_label("Until")
+    expect(amount).to_have_value("2")
+    expect(until).to_have_count(0)
+    panel(page).get_by_label("Wait", exact=True).select_option(label="Until a date and time")
+    expect(amount).to_have_count(0)
+    expect(until).to_be_visible()
+    until.fill("2030-01-15T09:30")
+    save(page)
+    stored = stored_graph(workflow_id)["steps"]["s1"]["config"]
+    assert stored["mode"] == "until" and stored["until"].startswith("2030-01-15T09:30")
+
+    card(page, "s2").click()
+    weights = panel(page).get_by_role("group", name="Weights")
+    expect(weights).to_have_count(0)
+    panel(page).get_by_label("Traffic split").select_option(label="Weighted")
+    expect(weights).to_be_visible()
 
 
 # --- the model's edits (static/js/builder/model.js, run in the page) -----------------------------

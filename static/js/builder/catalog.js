@@ -119,6 +119,13 @@ export function isRequired(field, siblings = {}) {
   return Boolean(rule && siblings?.[rule.field] === rule.value);
 }
 
+/** Whether a field applies, given its siblings: fields of another mode (a wait's date while it waits
+ * "for a time", a condition's value for "is empty") are hidden rather than left to confuse. */
+export function isShown(field, siblings = {}) {
+  const rule = field.shown_if;
+  return !rule || rule.in.includes(siblings?.[rule.field]);
+}
+
 /** The config a new step (or list item) starts with: defaults, and a starting value where one is required. */
 export function newConfig(fields) {
   const config = {};

@@ -5,7 +5,7 @@
 
 import { h } from "../dom.js";
 import { getPath, setPath } from "./model.js";
-import { isRequired, newConfig, startingValue } from "./catalog.js";
+import { isRequired, isShown, newConfig, startingValue } from "./catalog.js";
 import { control, jsonField } from "./formfields.js";
 import { problemWith, removePath } from "./formrules.js";
 
@@ -60,6 +60,8 @@ export class ConfigForm {
   /** One field: its label, input, help and message line, remembered for validation. */
   field(field, path, parentPath) {
     const id = this.inputId(path);
+    // Not this mode's field: nothing to show or check; it comes back when its sibling changes (see set).
+    if (!isShown(field, this.get(parentPath))) return h("div", { class: "field", hidden: true, "data-path": path });
     const message = h("p", { class: "field-message", id: `${id}-message`, "aria-live": "polite" });
     const help = field.help ? h("p", { class: "field-help", id: `${id}-help` }, field.help) : null;
     const input = control(this, field, path, id);
@@ -86,7 +88,15 @@ export class ConfigForm {
     this.touched.add(path); // validate as the user types
     this.value = value === undefined ? removePath(this.value, path) : setPath(this.value, path, value);
     this.onChange(this.value, path);
-    this.refreshMessages();
+    if (this.controlsVisibility(path)) this.render();
+    else this.refreshMessages();
+  }
+
+  /** Whether the field at `path` decides which of its siblings are shown (a wait's mode, say). */
+  controlsVisibility(path) {
+    const name = path.split(".").pop();
+    const walk = (fields) => (fields ?? []).some((f) => f.shown_if?.field === name || walk(f.fields) || walk(f.item?.fields));
+    return walk(this.fields);
   }
 
   setText(path, text) {
