@@ -1,28 +1,98 @@
 """A readable difference between two workflow graphs (two versions).
 
 Each change is {"kind": "added" | "removed" | "changed", "step_id": id or None, "summary": a sentence,
-"details": [{"path", "before", "after"}]}. Steps come in their order in the newer graph (removed ones
+"details": [{"path", "before", "after"}]}. The sentence says what changed in words where a few words
+can ("Assign To User: Sam added", "tag changed from “new” to “lead”"), and names the field where they
+cannot (a branch's conditions). Steps come in their order in the newer graph (removed ones
 in the older graph's order, after them); changes to the name, trigger, start and settings, with
 step_id None, come first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from engine import registry
 from engine.graph import TRIGGER_TYPES
 
 Change = dict[str, Any]
+SHORT = 60  # a value longer than this is named, not quoted
+STEP_LINKS = {"next", "else_next", "target"}  # fields holding a step id
 
 
-def diff_graphs(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
-    return [*_workflow_changes(before, after), *_step_changes(before.get("steps") or {}, after.get("steps") or {})]
+def diff_graphs(before: dict[str, Any], after: dict[str, Any], user_names: Mapping[int, str] | None = None
+                ) -> list[Change]:
+    """`user_names` (id -> name) lets a changed user list read "Sam added" rather than an id."""
+    words = _Words(user_names or {}, after.get("steps") or {})
+    return [*_workflow_changes(before, after, words),
+            *_step_changes(before.get("steps") or {}, after.get("steps") or {}, words)]
+
+
+class _Words:
+    """Says one changed field in a few words."""
+
+    def __init__(self, user_names: Mapping[int, str], steps: dict[str, Any]):
+        self.user_names = user_names
+        self.steps = steps
+
+    def phrases(self, details: list[dict[str, Any]]) -> str:
+        said = list(dict.fromkeys(self.phrase(d) for d in details))
+        return "; ".join(said)
+
+    def phrase(self, detail: dict[str, Any]) -> str:
+        path, before, after = detail["path"], detail["before"], detail["after"]
+        name = _field_name(path)
+        key = path.split(".")[-1]
+        if key in STEP_LINKS and _is_scalar(before) and _is_scalar(after):
+            if name == "target":
+                name = "go to step"
+            return f"{name} now {_step_title(after, self.steps.get(after))}" if after else f"{name} removed"
+        if isinstance(before, list | None) and isinstance(after, list | None) and _scalars(before or [], after or []):
+            return self._list_phrase(name, key, before or [], after or [])
+        if isinstance(after, bool) and isinstance(before, bool | None):
+            return f"{name} turned {'on' if after else 'off'}"
+        top_level = "." not in path.removeprefix("trigger.").removeprefix("config.")  # not inside a branch, say
+        if _short(before) and _short(after) and top_level:
+            if before is None:
+                return f"{name} set to {_quote(after)}"
+            if after is None:
+                return f"{name} cleared"
+            return f"{name} changed from {_quote(before)} to {_quote(after)}"
+        return f"{name} changed"
+
+    def _list_phrase(self, name: str, key: str, before: list[Any], after: list[Any]) -> str:
+        show = self._user if key == "user_ids" else _quote
+        added = [show(v) for v in after if v not in before]
+        removed = [show(v) for v in before if v not in after]
+        parts = [f"{_and(added)} added" if added else "", f"{_and(removed)} removed" if removed else ""]
+        said = ", ".join(p for p in parts if p)
+        return said or f"{name} reordered"
+
+    def _user(self, user_id: Any) -> str:
+        return self.user_names.get(user_id) or f"user {user_id}"
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _short(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool)) or (
+        isinstance(value, str) and len(value) <= SHORT)
+
+
+def _quote(value: Any) -> str:
+    return f"“{value}”" if isinstance(value, str) else str(value)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
 
 
 # --- the workflow as a whole --------------------------------------------------
 
-def _workflow_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+def _workflow_changes(before: dict[str, Any], after: dict[str, Any], words: _Words) -> list[Change]:
     changes: list[Change] = []
     if before.get("name") != after.get("name"):
         changes.append(_change("changed", None, f"Renamed from “{before.get('name')}” to “{after.get('name')}”",
@@ -33,7 +103,7 @@ def _workflow_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Cha
         if old_trigger.get("type") != new_trigger.get("type"):
             summary = f"Trigger changed from {_trigger(old_trigger)} to {_trigger(new_trigger)}"
         else:
-            summary = f"Trigger ({_trigger(new_trigger)}): {_names(d['path'] for d in details)} changed"
+            summary = f"Trigger ({_trigger(new_trigger)}): {words.phrases(details)}"
         changes.append(_change("changed", None, summary, details))
     if before.get("start") != after.get("start"):
         target = after.get("start")
@@ -56,7 +126,7 @@ def _trigger(trigger: dict[str, Any]) -> str:
 
 # --- steps --------------------------------------------------------------------
 
-def _step_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+def _step_changes(before: dict[str, Any], after: dict[str, Any], words: _Words) -> list[Change]:
     changes: list[Change] = []
     for step_id, step in after.items():
         old = before.get(step_id)
@@ -70,7 +140,7 @@ def _step_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]
         if old.get("type") != step.get("type"):
             summary = f"{title}: replaced {_action_label(old.get('type'))}"
         else:
-            summary = f"{title}: {_names(d['path'] for d in details)} changed"
+            summary = f"{title}: {words.phrases(details)}"
         changes.append(_change("changed", step_id, summary, details))
     for step_id, step in before.items():
         if step_id not in after:
@@ -89,12 +159,6 @@ def _action_label(action_type: str | None) -> str:
     return action.label if action else (action_type or "unknown action")
 
 
-def _names(paths) -> str:
-    """The changed fields named as people read them: "message", "message and next step"."""
-    names = list(dict.fromkeys(_field_name(path) for path in paths))
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
-
-
 def _field_name(path: str) -> str:
     parts = path.split(".")
     if parts[0] == "trigger":
@@ -103,6 +167,8 @@ def _field_name(path: str) -> str:
         parts = parts[1:]
     if parts[0] == "next":
         return "next step"
+    if parts[0] == "else_next":
+        return "else step"
     return parts[0].replace("_", " ")
 
 

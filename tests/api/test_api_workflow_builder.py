@@ -309,7 +309,8 @@ def test_diff_lists_changes_in_sentences_and_by_field(as_user, users):
         ("changed", None, "Trigger changed from “Added manually or in bulk (Add to Automation)” to "
                           "“Contact tag added”"),
         ("changed", None, "Setting “allow reentry” turned on"),
-        ("changed", "s2", "Step s2 (Manual follow-up SMS): message and next step changed"),
+        ("changed", "s2", "Step s2 (Manual follow-up SMS): message changed from “Hi {{ contact.first_name }}” to "
+                          "“Hello {{ contact.first_name }}!”; next step now Step s3 (Add Contact Tag)"),
         ("added", "s3", "Step s3 (Add Contact Tag) added"),
     ]
     message = diff["changes"][3]["details"]
@@ -498,9 +499,30 @@ def test_diff_sentences_for_replaced_steps_trigger_settings_and_branches():
     after["steps"]["s2"]["config"]["branches"] = [branch]
     changes = diff_graphs(before, after)
     assert [c["summary"] for c in changes] == [
-        "Trigger (“Contact tag added”): tag changed",
+        "Trigger (“Contact tag added”): tag changed from “new” to “lead”",
         "Step s1 (Remove Contact Tag): replaced Add Contact Tag",
         "Step s2 (If / Else): branches changed",
     ]
     assert changes[2]["details"] == [{"path": "config.branches.1", "before": branch, "after": None}]
     assert diff_graphs(before, copy.deepcopy(before)) == []
+
+
+def test_diff_sentences_name_users_list_items_and_switches():
+    from builder.domain.workflow_diff import diff_graphs
+
+    before = {"name": "A", "start": "s1", "steps": {
+        "s1": {"type": "assign_user", "name": "", "config": {"user_ids": [1, 2], "only_unassigned": False},
+               "next": "s2"},
+        "s2": {"type": "send_sms", "name": "Welcome", "config": {"message": "Hi " + "x" * 80}, "next": None}}}
+    after = copy.deepcopy(before)
+    after["steps"]["s1"]["config"]["user_ids"] = [2, 3]
+    after["steps"]["s1"]["config"]["only_unassigned"] = True
+    after["steps"]["s2"]["config"]["message"] = "Hello " + "y" * 80
+    after["steps"]["s2"]["next"] = "s1"
+    summaries = [c["summary"] for c in diff_graphs(before, after, {1: "Alex", 2: "Sam", 3: "Kim"})]
+    assert summaries == [
+        "Step s1 (Assign To User): Kim added, Alex removed; only unassigned turned on",
+        "Step s2 (Welcome): message changed; next step now Step s1 (Assign To User)",  # too long to quote
+    ]
+    # Without names (a user since deleted), the id still says who.
+    assert diff_graphs(before, after)[0]["summary"].startswith("Step s1 (Assign To User): user 3 added, user 1 removed")

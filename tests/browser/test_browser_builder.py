@@ -401,7 +401,7 @@ def test_version_history_shows_a_readable_diff_and_restores_a_version(live_serve
     expect(dialog.locator("#versions-body tr")).to_have_count(2)
     change = dialog.locator('#diff-changes li[data-step-id="s4"]')
     expect(change.locator(".diff-kind")).to_have_text("Changed")
-    expect(change.locator(".diff-summary")).to_contain_text("tag")
+    expect(change.locator(".diff-summary")).to_contain_text("tag changed from “followed-up” to “vip”")
     change.get_by_text("Details").click()
     expect(change.locator(".diff-details tbody tr")).to_contain_text(["followed-upvip"])
 

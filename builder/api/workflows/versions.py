@@ -23,7 +23,7 @@ from builder.domain.workflow_diff import diff_graphs
 from builder.domain.workflow_stats import waiting_by_step
 from builder.extensions import db
 from builder.http.auth import require_role
-from builder.models import WorkflowVersion
+from builder.models import User, WorkflowVersion
 from builder.schemas.fields import Number
 from builder.schemas.workflows import VersionSchema, WorkflowSchema
 from engine import registry
@@ -113,7 +113,8 @@ def diff(args, workflow_id: int):
     if older_number < 1:
         fail(404, f"Version {newer.number} is the first; there is nothing before it to compare with.")
     older = find_version(wf, older_number)
-    return {"from_": older.number, "to": newer.number, "changes": diff_graphs(older.graph, newer.graph)}
+    names = {u.id: u.name or u.email for u in db.session.scalars(select(User).where(User.account_id == wf.account_id))}
+    return {"from_": older.number, "to": newer.number, "changes": diff_graphs(older.graph, newer.graph, names)}
 
 
 @bp.post("/<int:workflow_id>/impact")
