@@ -589,6 +589,36 @@ def test_wait_and_assign_user_forms_show_only_the_fields_of_the_chosen_mode(live
     expect(weights).to_be_visible()
 
 
+def test_the_send_window_is_set_in_the_workflow_settings(live_server, team, browser):
+    workflow_id = new_workflow(team, {**EMPTY, "start": "s1", "steps": {
+        "s1": {"type": "send_sms", "config": {"message": "Hi"}, "next": None}}})
+    page = open_builder(browser, live_server, workflow_id)
+    card(page, "trigger").click()
+    panel(page).get_by_label("Send texts only on set days and hours").check()
+    expect(panel(page).get_by_label("Sat")).not_to_be_checked()
+    panel(page).get_by_label("Fri").uncheck()
+    panel(page).get_by_label("From").fill("10:00")
+    panel(page).get_by_label("Until").fill("16:30")
+    panel(page).get_by_label("Allow re-entry").check()  # the other settings keep the window
+    save(page)
+    settings = stored_graph(workflow_id)["settings"]
+    assert settings["send_window"] == {"days": ["mon", "tue", "wed", "thu"], "start": "10:00", "end": "16:30"}
+    assert settings["allow_reentry"] is True
+
+    panel(page).get_by_label("Until").fill("08:00")  # before it starts: the server says so
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(panel(page)).to_contain_text("The window must end after it starts")
+
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-builder-state", "ready")
+    card(page, "trigger").click()
+    expect(panel(page).get_by_label("Send texts only on set days and hours")).to_be_checked()
+    expect(panel(page).get_by_label("From")).to_have_value("10:00")
+    panel(page).get_by_label("Send texts only on set days and hours").uncheck()
+    save(page)
+    assert "send_window" not in stored_graph(workflow_id)["settings"]
+
+
 # --- the model's edits (static/js/builder/model.js, run in the page) -----------------------------
 
 EDIT = """async ({graph, specs, ops}) => {

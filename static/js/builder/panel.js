@@ -6,6 +6,7 @@ import { h } from "../dom.js";
 import { ConfigForm } from "./form.js";
 import { TRIGGER_ID } from "./canvas.js";
 import { exitsOf } from "./model.js";
+import { sendWindowControl } from "./sendwindow.js";
 
 // Workflow settings are part of the graph but have no type of their own to describe them.
 const SETTINGS_FIELDS = [
@@ -154,6 +155,9 @@ export class Panel {
       h("label", { for: "trigger-type", class: "field-label" }, "Trigger"), select,
       form.element,
       h("h3", {}, "Workflow settings"), settings.element,
+      sendWindowControl(settings.value.send_window, {
+        readOnly: this.readOnly, onChange: (window) => settings.set("send_window", window ?? undefined),
+      }),
     ]);
     this.setErrors(errors);
   }
