@@ -241,6 +241,16 @@ def test_a_test_run_lights_the_steps_up_in_order(live_server, team, browser):
     expect(page.locator("#test-status")).to_have_text("Manual follow-up SMS: Waiting for a person.")
     expect(card(page, "s3").locator(".run-badge")).to_be_hidden()
 
+    # A reload mid-run shows where the run is, and goes on following it.
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-builder-state", "ready")
+    expect(card(page, "s1")).to_have_attribute("data-run-state", "ran")
+    expect(card(page, "s2")).to_have_attribute("data-run-state", "waiting")
+    card(page, "s1").click()
+    facts = panel(page).locator(".run-facts")
+    expect(facts).to_contain_text("Assigned to")
+    expect(facts).to_contain_text(team["agent"].name)  # a name, not a user id
+
     # The agent sends the queued SMS; the run goes on down the "Has email" branch.
     action = db.session.scalars(select(ManualAction).where(ManualAction.workflow_id == workflow_id)).one()
     assert action.is_test
@@ -257,9 +267,10 @@ def test_a_test_run_lights_the_steps_up_in_order(live_server, team, browser):
     steps = page.locator("#test-log li").evaluate_all("rows => rows.map(r => r.dataset.step)")
     assert list(dict.fromkeys(steps)) == ["s1", "s2", "s3", "s4"]
     card(page, "s4").click()
-    details = page.locator("#test-details")
+    details = panel(page).locator(".run-details")
     expect(details.locator("[data-run-outcome]")).to_have_text("Ran")
-    expect(details).to_contain_text('"tag": "followed-up"')
+    expect(details.locator(".run-facts")).to_have_text("Tagfollowed-up")
+    expect(details.locator(".raw-data")).to_contain_text('"tag": "followed-up"')  # the raw data stays at hand
 
 
 # --- undo and redo ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { h } from "../dom.js";
 import { ConfigForm } from "./form.js";
 import { TRIGGER_ID } from "./canvas.js";
 import { exitsOf } from "./model.js";
+import { OUTCOME_LABELS, runDetails } from "./runlog.js";
 import { sendWindowControl } from "./sendwindow.js";
 
 // Workflow settings are part of the graph but have no type of their own to describe them.
@@ -15,8 +16,6 @@ const SETTINGS_FIELDS = [
   { name: "stop_on_response", kind: "boolean", label: "Stop when the contact replies", required: false, default: false },
 ];
 
-const OUTCOME_LABELS = { ok: "Ran", ended: "Ended", skipped: "Skipped", waiting: "Waiting", parked: "Waiting for a person",
-  failed: "Failed", cancelled: "Cancelled" };
 
 export class Panel {
   /**
@@ -109,7 +108,7 @@ export class Panel {
       h("label", { for: "step-name", class: "field-label" }, "Step name"), nameInput,
       this.gotoPicker(model, id, step),
       form.element,
-      run ? runDetails(run, this.catalog) : null,
+      run ? runDetails(run, this.catalog, this.context) : null,
       this.readOnly ? null : h("div", { class: "panel-actions" },
         h("button", { type: "button", "data-panel-action": "move", onclick: () => this.on.move(id) }, "Move"),
         h("button", { type: "button", class: "danger", "data-panel-action": "delete", onclick: () => this.on.remove(id) },
@@ -169,16 +168,4 @@ function messageFor(path, messages) {
   return `${path.split(".").filter((part) => !/^\d+$/.test(part)).pop().replace(/_/g, " ")}: ${text}`;
 }
 
-/** A test run's log row for one step: outcome, error, what went in and came out. */
-export function runDetails(row, catalog) {
-  const json = (value) => h("pre", { class: "json" }, JSON.stringify(value ?? {}, null, 2));
-  return h("section", { class: "run-details", "data-run-details": row.step_id },
-    h("h3", {}, "Last test run"),
-    h("p", {}, h("strong", { "data-run-outcome": "" }, OUTCOME_LABELS[row.outcome] ?? row.outcome),
-      ` · ${catalog.label(row.step_type)}`, row.duration_ms !== undefined ? ` · ${Math.round(row.duration_ms)} ms` : ""),
-    row.error ? h("p", { class: "error-banner" }, row.error) : null,
-    h("details", { open: true }, h("summary", {}, "Output"), json(row.output)),
-    h("details", {}, h("summary", {}, "Input"), json(row.input)));
-}
-
-export { OUTCOME_LABELS };
+export { OUTCOME_LABELS, runDetails };

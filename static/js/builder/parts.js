@@ -23,7 +23,7 @@ export function createParts(builder) {
     onChoose: (type, slot) => b.steps.insert(type, slot, { focus: true }),
   });
   b.testRun = new TestRun($("test-panel"), {
-    workflowId: config.workflow_id, catalog,
+    workflowId: config.workflow_id, catalog, users: config.users ?? [],
     ensureSaved: () => b.saving.ensureSaved(),
     nameOf: (id) => b.canvas.nameOf(id),
     onStates: (runs) => {

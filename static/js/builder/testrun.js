@@ -5,7 +5,7 @@
 
 import { ApiError, get, post } from "../api.js";
 import { contactName as displayName, formatTime, h } from "../dom.js";
-import { OUTCOME_LABELS, runDetails } from "./panel.js";
+import { OUTCOME_LABELS, runDetails } from "./runlog.js";
 
 const STATES = { ok: "ran", ended: "ran", waiting: "waiting", parked: "waiting", failed: "failed", cancelled: "failed",
   skipped: "skipped" };
@@ -18,17 +18,20 @@ const contactName = (c) => displayName(c, `Contact ${c.id}`);
 export class TestRun {
   /**
    * @param {HTMLElement} root the test panel
-   * @param {object} options {workflowId, catalog, ensureSaved: async () => boolean, onStates(Map), nameOf(id)}
+   * @param {object} options {workflowId, catalog, ensureSaved: async () => boolean, onStates(Map), nameOf(id), users}
    */
-  constructor(root, { workflowId, catalog, ensureSaved, onStates, nameOf }) {
+  constructor(root, { workflowId, catalog, ensureSaved, onStates, nameOf, users = [] }) {
     this.root = root;
     this.base = `/api/workflows/${workflowId}`;
     this.catalog = catalog;
     this.ensureSaved = ensureSaved;
     this.onStates = onStates;
     this.nameOf = nameOf;
+    this.users = users;
+    // The run being watched outlives a reload of the page (this tab only): the log is fetched again.
+    this.storageKey = `flowdesk.test-run.${workflowId}`;
     this.rows = new Map(); // id -> row, this run only
-    this.run = null; // {contactId, after, enrollmentId}
+    this.run = this.saved(); // {contactId, after, enrollmentId}
     this.select = root.querySelector("#test-contact");
     this.log = root.querySelector("#test-log");
     this.status = root.querySelector("#test-status");
@@ -45,7 +48,24 @@ export class TestRun {
     });
   }
 
-  async loadContacts(selectId = null) {
+  saved() {
+    try {
+      const run = JSON.parse(sessionStorage.getItem(this.storageKey) ?? "null");
+      return run && Number.isInteger(run.contactId) && Number.isInteger(run.after) ? run : null;
+    } catch {
+      return null;
+    }
+  }
+
+  remember() {
+    try {
+      sessionStorage.setItem(this.storageKey, JSON.stringify(this.run));
+    } catch {
+      // storage full or disabled: a reload just forgets the run
+    }
+  }
+
+  async loadContacts(selectId = this.run?.contactId ?? null) {
     const page = await get("/api/contacts?is_test=true&per_page=200");
     const tests = page.items;
     this.select.replaceChildren(
@@ -94,6 +114,7 @@ export class TestRun {
     try {
       const after = await this.lastRowId(contactId);
       this.run = { contactId, after, enrollmentId: null };
+      this.remember();
       this.rows.clear();
       this.render();
       await post(`${this.base}/enroll`, { contact_ids: [contactId], test: true });
@@ -132,7 +153,10 @@ export class TestRun {
   accept(row) {
     const run = this.run;
     if (!run || !row?.is_test || row.contact_id !== run.contactId || row.id <= run.after) return;
-    if (run.enrollmentId === null) run.enrollmentId = row.enrollment_id;
+    if (run.enrollmentId === null) {
+      run.enrollmentId = row.enrollment_id;
+      this.remember();
+    }
     if (row.enrollment_id !== run.enrollmentId || this.rows.has(row.id)) return;
     this.rows.set(row.id, row);
     this.render();
@@ -163,7 +187,8 @@ export class TestRun {
   }
 
   showRow(row) {
-    this.details.replaceChildren(row ? runDetails(row, this.catalog) : h("p", { class: "hint" },
+    this.details.replaceChildren(row ? runDetails(row, this.catalog, { users: this.users, nameOf: this.nameOf })
+      : h("p", { class: "hint" },
       "This step has not run in the test."));
   }
 }

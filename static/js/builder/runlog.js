@@ -1,0 +1,61 @@
+// A test run's log row for one step, as people read it: what the step did, in words and names
+// (who a contact was assigned to, which branch was taken, when a wait wakes), with the raw
+// input and output kept under "Raw data" for whoever needs the ids.
+
+import { formatTime, h } from "../dom.js";
+
+export const OUTCOME_LABELS = { ok: "Ran", ended: "Ended", skipped: "Skipped", waiting: "Waiting", parked: "Waiting for a person",
+  failed: "Failed", cancelled: "Cancelled" };
+
+const LABELS = {
+  body: "Text", to: "Sent to", tag: "Tag", user_id: "Assigned to", user_ids: "Users", branch_name: "Branch taken",
+  field: "Field", value: "New value", until: "Until", wake_at: "Wakes at", resumed_by: "Went on because", reason: "Why",
+};
+const RESUMED_BY = { reply: "the contact replied", timer: "the time ran out", completed: "the action was completed",
+  deleted: "the action was deleted" };
+const HIDDEN = new Set(["message_id", "manual_action_id", "enrollment_id", "branch"]); // ids and indexes: in Raw data
+
+/**
+ * @param {object} row the execution log row
+ * @param {object} catalog the action catalog (labels)
+ * @param {object} context {users: [{id, name}]}, and nameOf(stepId) for step names
+ */
+export function runDetails(row, catalog, { users = [], nameOf = (id) => id } = {}) {
+  const json = (value) => h("pre", { class: "json" }, JSON.stringify(value ?? {}, null, 2));
+  const facts = readable(row.output ?? {}, new Map(users.map((u) => [u.id, u.name])), nameOf);
+  return h("section", { class: "run-details", "data-run-details": row.step_id },
+    h("h3", {}, "Last test run"),
+    h("p", {}, h("strong", { "data-run-outcome": "" }, OUTCOME_LABELS[row.outcome] ?? row.outcome),
+      ` · ${catalog.label(row.step_type)}`, row.duration_ms !== undefined ? ` · ${Math.round(row.duration_ms)} ms` : ""),
+    row.error ? h("p", { class: "error-banner" }, row.error) : null,
+    facts.length ? h("dl", { class: "run-facts" }, ...facts.flatMap(([label, text]) => [h("dt", {}, label), h("dd", {}, text)]))
+      : null,
+    h("details", { class: "raw-data" }, h("summary", {}, "Raw data"),
+      h("h4", {}, "Output"), json(row.output), h("h4", {}, "Input"), json(row.input)));
+}
+
+function readable(output, userNames, nameOf) {
+  const facts = [];
+  if (output.branch === "else") facts.push(["Branch taken", "Else"]);
+  for (const [key, value] of Object.entries(output)) {
+    if (HIDDEN.has(key) || value === null || value === undefined) continue;
+    facts.push([LABELS[key] ?? humanize(key), say(key, value, userNames, nameOf)]);
+  }
+  return facts;
+}
+
+function say(key, value, userNames, nameOf) {
+  const user = (id) => userNames.get(id) ?? `User ${id}`;
+  if (key === "user_id") return user(value);
+  if (key === "user_ids" && Array.isArray(value)) return value.map(user).join(", ");
+  if (key === "until" || key === "wake_at") return formatTime(value);
+  if (key === "resumed_by") return RESUMED_BY[value] ?? String(value);
+  if (key.endsWith("_step") || key === "next") return nameOf(value);
+  if (typeof value === "boolean") return value ? "Yes" : "No";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+function humanize(key) {
+  const words = key.replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
