@@ -49,6 +49,7 @@ function pickFromText(labels, text) {
 function onWorkflowInput(commit) {
   const text = form.workflow.value.trim();
   if (!text) return setFilter("workflow_id", null);
+  if (!commit && !workflowLabels.has(text)) return applyTypedWorkflow();
   const id = commit ? pickFromText(workflowLabels, text) : workflowLabels.get(text);
   if (id) {
     form.workflow.value = labelFor(workflowLabels, id);
@@ -69,17 +70,31 @@ async function searchContacts(text) {
   return contactLabels;
 }
 
-const suggestContacts = debounce(async () => {
+// As you type (after a pause): the filter applies as soon as the text names one workflow or contact;
+// Enter or leaving the field still settles it (and says when nothing matches).
+const TYPING_PAUSE = 300;
+
+const applyTypedWorkflow = debounce(() => {
+  const text = form.workflow.value.trim();
+  if (!text) return setFilter("workflow_id", null);
+  const id = pickFromText(workflowLabels, text);
+  if (id && id !== state.filters.workflow_id) setFilter("workflow_id", id);
+}, TYPING_PAUSE);
+
+const applyTypedContact = debounce(async () => {
   const text = form.contact.value.trim();
-  if (text.length < 1 || contactLabels.has(text)) return;
-  await searchContacts(text);
-}, 200);
+  if (!text) return setFilter("contact_id", null);
+  const labels = contactLabels.has(text) ? contactLabels : await searchContacts(text);
+  if (form.contact.value.trim() !== text) return; // typed on meanwhile: the next pause decides
+  const id = pickFromText(labels, text);
+  if (id && id !== state.filters.contact_id) setFilter("contact_id", id);
+}, TYPING_PAUSE);
 
 async function onContactInput(commit) {
   const text = form.contact.value.trim();
   if (!text) return setFilter("contact_id", null);
   if (contactLabels.has(text)) return setFilter("contact_id", contactLabels.get(text));
-  if (!commit) return suggestContacts();
+  if (!commit) return applyTypedContact();
   const labels = await searchContacts(text);
   const id = pickFromText(labels, text);
   if (id) {
