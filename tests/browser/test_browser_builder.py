@@ -630,6 +630,22 @@ def test_the_send_window_is_set_in_the_workflow_settings(live_server, team, brow
     assert "send_window" not in stored_graph(workflow_id)["settings"]
 
 
+def test_a_long_name_and_trigger_summary_are_not_cut_at_1400_px(live_server, team, browser):
+    name = "Speed to lead for the spring open-house campaign, west coast offices"
+    tag = "spring-open-house-west-coast-2027-registrants"
+    workflow_id = new_workflow(team, {**EMPTY, "name": name, "trigger": {
+        "type": "contact_tag_added", "config": {"tag": tag}}})
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    login(page, live_server, "manager@acme.test", then=f"/workflows/{workflow_id}/edit")
+    expect(page.locator("body")).to_have_attribute("data-builder-state", "ready")
+    cut = "el => el.scrollWidth > el.clientWidth + 1"
+    expect(page.locator("#workflow-name")).to_have_value(name)
+    assert not page.locator("#workflow-name").evaluate(cut)
+    summary = card(page, "trigger").locator(".card-summary")
+    expect(summary).to_contain_text(tag)
+    assert not summary.evaluate(cut)
+
+
 # --- the model's edits (static/js/builder/model.js, run in the page) -----------------------------
 
 EDIT = """async ({graph, specs, ops}) => {
