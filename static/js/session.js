@@ -188,13 +188,17 @@ function renderAction(action, contact) {
     const zone = safeZone(contact.timezone);
     setText("sms-zone", `(${zoneLabel(zone)})`);
   } else {
-    setText("call-number", contact.phone || "This contact has no phone number.");
+    setText("call-number", contact.phone || "This contact has no phone number. ");
+    if (!contact.phone && contact.id) document.getElementById("call-number").append(addPhoneLink(contact));
     setText("call-status", "");
     document.getElementById("call-dial").disabled = !contact.phone;
   }
 }
 
 // --- Manual SMS -------------------------------------------------------------------------
+
+// Where "add one before sending" leads: the contact's edit form, at the phone field.
+const addPhoneLink = (contact) => h("a", { href: `/contacts/${contact.id}#edit-phone` }, "Add a phone number");
 
 async function completeSms(scheduled) {
   if (state.busy || !state.current) return;
@@ -208,7 +212,10 @@ async function completeSms(scheduled) {
     body.send_at = iso;
   }
   showMessage("sms-error", "");
-  const done = await complete(body, (error) => showMessage("sms-error", error.message));
+  const done = await complete(body, (error) => {
+    const node = showMessage("sms-error", error.message);
+    if (!state.contact?.phone && state.contact?.id) node.append(" ", addPhoneLink(state.contact));
+  });
   if (done) {
     const name = contactName(state.contact);
     finish(scheduled ? `Message to ${name} scheduled for ${formatInZone(body.send_at, zone)}.`

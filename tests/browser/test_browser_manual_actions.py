@@ -504,3 +504,17 @@ def test_a_test_runs_action_is_marked_test(live_server, team, browser):
     login(agent, live_server, "agent@acme.test", then=LIST)
     expect(rows(agent)).to_have_count(1)
     expect(rows(agent).first.locator(".status-test")).to_have_text("Test")
+
+
+def test_no_phone_in_lets_start_leads_to_the_contacts_form(live_server, team, browser):
+    queue_actions(live_server, team, sms_graph("New lead follow-up", team["agent"].id),
+                  [{"first_name": "Nora", "last_name": "Nophone", "email": "nora@example.com", "phone": None}])
+    agent = new_page(browser)
+    login(agent, live_server, "agent@acme.test", then=SESSION)
+    expect(agent.get_by_label("Message", exact=True)).to_have_value(re.compile("^Hi Nora"))
+    agent.get_by_role("button", name="Send", exact=True).click()
+    expect(agent.locator("#sms-error")).to_contain_text("has no phone number; add one before sending.")
+    assert db.session.scalars(select(Message)).all() == []
+    db.session.remove()
+    agent.locator("#sms-error").get_by_role("link", name="Add a phone number").click()
+    expect(agent.get_by_label("Phone", exact=True)).to_be_focused()
