@@ -16,6 +16,7 @@ from flask import g
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from builder.api.base import blueprint
+from builder.domain import audit
 from builder.domain.access import ADMINS
 from builder.extensions import db
 from builder.http.auth import require_role
@@ -124,6 +125,7 @@ def put_messaging(data: dict[str, Any]):
     account.opt_in_keywords = _stored(data["opt_in_keywords"], Account.DEFAULT_OPT_IN)
     account.quiet_hours_enabled = data["quiet_hours_enabled"]
     account.quiet_hours_start, account.quiet_hours_end = data["quiet_hours_start"], data["quiet_hours_end"]
+    audit.settings_event(g.user, audit.MESSAGING_SAVED, **data)
     db.session.commit()
     return _current(account)
 

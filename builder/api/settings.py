@@ -12,6 +12,7 @@ from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from builder.api.base import blueprint, fail
+from builder.domain import audit
 from builder.domain.access import ADMINS
 from builder.extensions import db
 from builder.http.auth import require_role
@@ -86,6 +87,8 @@ def put_twilio(data: dict[str, Any]):
         message = "Enter the auth token of this Twilio account."
         fail(422, f"auth_token: {message}", {"auth_token": [message]})
     twilio_settings.save(g.user.account_id, user_id=g.user.id, **data)
+    audit.settings_event(g.user, audit.TWILIO_SAVED, account_sid=data["account_sid"],
+                         token_changed=data["auth_token"] is not None)
     db.session.commit()
     return _current(g.user.account_id)
 
@@ -96,4 +99,5 @@ def put_twilio(data: dict[str, Any]):
 def delete_twilio():
     """Forget the account's own settings: the environment's TWILIO_* apply again, else the console provider."""
     twilio_settings.delete(g.user.account_id)
+    audit.settings_event(g.user, audit.TWILIO_REMOVED)
     db.session.commit()

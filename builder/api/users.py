@@ -1,19 +1,25 @@
-"""Team members: the list for admins and managers, and each user's own profile (the phone calls ring)."""
+"""Team members: the list for admins and managers, and each user's own profile (name, the phone calls
+ring, password). Admins manage the team under /api/team (builder.api.team)."""
 
 from typing import Any
 
-from flask import current_app, g
-from marshmallow import Schema, ValidationError, fields, pre_load, validates
+from flask import current_app, g, jsonify
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates, validates_schema
 from sqlalchemy import select
 
 from builder.api.base import blueprint
 from builder.domain.access import EDITORS
 from builder.domain.phones import normalize_phone
+from builder.domain.users import change_password
 from builder.extensions import db
-from builder.http.auth import require_role
+from builder.http import throttle
+from builder.http.auth import current_session_hash, require_role
 from builder.models import User
+from builder.schemas.fields import Text
 
 bp = blueprint("api_users", "/users", description="Team members")
+
+MIN_PASSWORD = 8  # as the `flask users` commands ask
 
 
 class UserSchema(Schema):
@@ -29,6 +35,7 @@ class ProfileSchema(UserSchema):
 
 
 class ProfilePatch(Schema):
+    name = Text(validate=validate.Length(min=1, max=200))
     # The phone Manual Call rings first (Twilio), before it dials the contact.
     phone = fields.String(allow_none=True)
 
@@ -66,10 +73,45 @@ def get_me():
 @bp.arguments(ProfilePatch)
 @bp.response(200, ProfileSchema)
 def update_me(data: dict[str, Any]):
-    """Set or clear your own phone number (stored in E.164)."""
+    """Change your own name, or set or clear your phone number (stored in E.164)."""
     user = db.session.get(User, g.user.id)
+    if "name" in data:
+        user.name = data["name"]
     if "phone" in data:
         phone = data["phone"]
         user.phone = normalize_phone(phone, current_app.config["DEFAULT_PHONE_REGION"]) if phone else None
     db.session.commit()
     return user
+
+
+class PasswordChange(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(max=128))
+    new_password = fields.String(required=True, validate=validate.Length(
+        min=MIN_PASSWORD, max=128, error=f"Use {MIN_PASSWORD} to 128 characters."))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _new(self, data: dict[str, Any], **_: Any) -> None:
+        if data["new_password"] == data["current_password"]:
+            raise ValidationError("Choose a password other than the current one.", "new_password")
+
+
+@bp.post("/me/password")
+@bp.arguments(PasswordChange)
+@bp.response(204)
+@bp.alt_response(429, description="Too many wrong current passwords (counted with failed logins): "
+                 "error code too_many_attempts; wait the Retry-After header's seconds")
+def change_my_password(data: dict[str, Any]):
+    """Change your own password (the current one is required); your other browser sessions end.
+
+    Wrong current passwords count with failed logins for the same person: past the limit, a 429."""
+    user = db.session.get(User, g.user.id)
+    try:
+        attempt = throttle.begin(user.email, user.id)
+    except throttle.TooManyAttempts as exc:
+        body = {"error": {"code": "too_many_attempts",
+                          "message": f"Too many failed attempts; try again in {exc.retry_after} s."}}
+        return jsonify(body), 429, {"Retry-After": str(exc.retry_after)}
+    change_password(user, data["current_password"], data["new_password"], keep_session=current_session_hash())
+    attempt.succeeded()
+    db.session.commit()
+    return None

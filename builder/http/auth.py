@@ -14,6 +14,7 @@ from flask_wtf.csrf import validate_csrf
 from sqlalchemy import bindparam, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from builder.domain import team
 from builder.extensions import db, login_manager
 from builder.http import throttle
 from builder.models import ApiToken, User, UserSession, utcnow
@@ -70,8 +71,13 @@ def end_all_sessions(user: User) -> None:
     Does not commit: the caller commits it with the change that made it necessary.
     Socket.IO connections authenticate with the same session or token, so the next connect is refused.
     """
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    team.end_logins(user.id)
+
+
+def current_session_hash() -> str | None:
+    """The id hash of this browser's UserSession (None for an API token), to keep it when the others end."""
+    secret = session.get(SESSION_KEY)
+    return ApiToken.hash(secret) if isinstance(secret, str) and secret else None
 
 
 @lru_cache(maxsize=1)

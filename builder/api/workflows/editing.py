@@ -19,7 +19,7 @@ from builder.api.workflows.common import (
     find_workflow,
     graph_from_request,
 )
-from builder.domain import workflows
+from builder.domain import audit, workflows
 from builder.domain.access import EDITORS
 from builder.domain.workflows import account_workflows
 from builder.extensions import db
@@ -87,7 +87,8 @@ class PublishSchema(Schema):
 def publish(data, workflow_id: int):
     """Make a version the live one. Runs already under way keep the version they started on."""
     wf = find_workflow(workflow_id)
-    workflows.publish(wf, data["version"], by=g.user.id)
+    version = workflows.publish(wf, data["version"], by=g.user.id)
+    audit.workflow_event(g.user, audit.WORKFLOW_PUBLISHED, wf, version=version.number)
     db.session.commit()
     return dump_workflow(wf)
 

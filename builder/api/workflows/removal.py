@@ -5,11 +5,11 @@ What removing takes with it: builder.domain.workflows.remove_workflow.
 
 from __future__ import annotations
 
-from flask import jsonify, make_response
+from flask import g, jsonify, make_response
 from marshmallow import Schema, fields, validate
 
 from builder.api.workflows.common import bp, find_workflow
-from builder.domain import workflows
+from builder.domain import audit, workflows
 from builder.domain.access import EDITORS
 from builder.domain.store import AfterCommit
 from builder.domain.workflow_stats import open_runs
@@ -48,6 +48,7 @@ def delete_workflow(args, workflow_id: int):
             "message": f"{people} still in this workflow: let them finish (?active=finish) or cancel them "
                        "(?active=cancel).",
         }}), 409)
+    audit.workflow_event(g.user, audit.WORKFLOW_DELETED, wf, contacts_in_it=active, choice=choice)
     if active and choice == "finish":
         workflows.retire(wf)
         db.session.commit()
