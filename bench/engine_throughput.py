@@ -73,8 +73,8 @@ GRAPH: dict[str, Any] = {
                 "next": "s5"},
         "s4b": {"type": "update_contact_field", "config": {"field": "custom.channel", "value": "sms"},
                 "next": "s5"},
-        "s5": {"type": "add_note", "config": {"body": "Welcomed {{ contact.first_name }} by {{ contact.channel }}"},
-               "next": None},
+        "s5": {"type": "add_note", "next": None,
+               "config": {"body": "Welcomed {{ contact.first_name }} by {{ contact.custom.channel }}"}},
     },
 }
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from jinja2 import ChainableUndefined, TemplateError, nodes
 from jinja2.exceptions import SecurityError
+from jinja2.filters import do_default
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.ports import ContactView
@@ -66,8 +67,15 @@ class MergeEnvironment(SandboxedEnvironment):
             return self.undefined(obj=obj, name=argument)
 
 
+def _default(value: Any, default_value: Any = "", boolean: bool = True) -> Any:
+    """Jinja's default, but an empty value counts as missing too unless `boolean` is false:
+    {{ contact.first_name | default("there") }} greets a contact whose first name is blank."""
+    return do_default(value, default_value, boolean)
+
+
 _env = MergeEnvironment(autoescape=False, keep_trailing_newline=True, undefined=ChainableUndefined)
 _env.filters = {name: f for name, f in _env.filters.items() if name in ALLOWED_FILTERS}
+_env.filters["default"] = _env.filters["d"] = _default
 
 
 def _problems(tree: nodes.Template) -> Iterator[str]:
@@ -115,6 +123,42 @@ def check(template: str) -> None:
     _compile(template)
 
 
+def names(template: str) -> list[tuple[str, ...]]:
+    """The merge fields a valid template reads, each as its path of keys, in order and without
+    repeats: "Hi {{ contact.custom.plan | upper }}" reads [("contact", "custom", "plan")]. Slices and
+    what a lookup reads beyond a list index stop the path (contact.tags[0] is ("contact", "tags"))."""
+    if "{" not in template:
+        return []
+    check(template)
+    found: dict[tuple[str, ...], None] = {}
+    _collect(_env.parse(template), found)
+    return list(found)
+
+
+def _collect(node: nodes.Node, found: dict[tuple[str, ...], None]) -> None:
+    path = _path(node)
+    if path is not None:
+        found[path] = None
+        return
+    for child in node.iter_child_nodes():
+        _collect(child, found)
+
+
+def _path(node: nodes.Node) -> tuple[str, ...] | None:
+    """contact.a["b"] as ("contact", "a", "b"); None if the node is not a lookup chain on a name."""
+    if isinstance(node, nodes.Name):
+        return (node.name,)
+    if isinstance(node, nodes.Getattr):
+        inner = _path(node.node)
+        return None if inner is None else (*inner, node.attr)
+    if isinstance(node, nodes.Getitem):
+        inner = _path(node.node)
+        if inner is None or not isinstance(node.arg, nodes.Const):
+            return inner
+        return (*inner, node.arg.value) if isinstance(node.arg.value, str) and inner[-1] != "tags" else inner
+    return None
+
+
 def contact_context(contact: ContactView) -> dict[str, Any]:
     custom = dict(contact.custom_fields or {})
     return {
@@ -133,7 +177,10 @@ def contact_context(contact: ContactView) -> dict[str, Any]:
     }
 
 
-_RESERVED = {"id", "first_name", "last_name", "name", "email", "phone", "timezone", "tags", "custom"}
+# The standard fields of contact_context; custom keys are reached under contact.custom or, when
+# they are names and not one of these, as contact.<key> too.
+STANDARD_FIELDS = ("id", "first_name", "last_name", "name", "email", "phone", "timezone", "tags")
+_RESERVED = {*STANDARD_FIELDS, "custom"}
 
 
 def render(template: str, contact: ContactView) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 
+from builder.domain.custom_fields import check_merge_fields
 from builder.domain.errors import Conflict, Invalid, NotFound
 from builder.domain.workflow_stats import OPEN, open_runs
 from builder.extensions import db
@@ -54,6 +55,7 @@ def validated_graph(account_id: int, raw: Any) -> dict[str, Any]:
     except ValidationError as exc:
         raise Invalid.at(exc.messages) from None  # type: ignore[arg-type]
     _check_users(account_id, graph)
+    check_merge_fields(account_id, graph)
     return graph
 
 
@@ -111,6 +113,7 @@ def publish(wf: Workflow, number: int | None, *, by: int | None) -> WorkflowVers
     version = db.session.scalar(query.order_by(WorkflowVersion.number.desc()).limit(1))
     if version is None:
         raise NotFound("No such version to publish.")
+    check_merge_fields(wf.account_id, version.graph)  # a custom field may have gone since it was saved
     _publish(wf, version, by)
     return version
 

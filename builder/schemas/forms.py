@@ -13,6 +13,8 @@ A field's metadata may refine what the type alone says:
 - "shown_if": {"field", "in": [values]}: the field applies (and is shown) only while a sibling has one of
   those values, such as a delay's amount for a wait "for a time";
 - "example": a valid value to start a new step with where no default fits (a condition's operator).
+- "suggest": "contact_fields": a text input that offers the contact's fields, standard and the account's
+  custom fields (custom.<key>), as Update Contact Field's field does.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ _KINDS: list[tuple[type[fields.Field], str]] = [
     (fields.Dict, "object"),
     (fields.String, "text"),
 ]
-_EXTRA_METADATA = ("help", "required_if", "shown_if", "example")
+_EXTRA_METADATA = ("help", "required_if", "shown_if", "example", "suggest")
 
 
 def describe_schema(schema: type[Schema] | Schema) -> list[Field]:

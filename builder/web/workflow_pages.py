@@ -14,6 +14,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from builder.domain import custom_fields
 from builder.domain.access import EDITORS
 from builder.domain.workflows import account_workflows
 from builder.extensions import db
@@ -48,9 +49,9 @@ def edit(workflow_id: int):
     found = db.session.scalar(account_workflows(current_user.account_id).where(Workflow.id == workflow_id))
     if found is None:
         abort(404)
-    custom = custom_field_names(current_user.account_id)
+    custom = custom_field_labels(current_user.account_id)
     return render_template("workflows/builder.html", workflow=found, page_config={
-        "me": me(), "workflow_id": found.id, "can_edit": True, "users": _users(), "custom_fields": custom,
+        "me": me(), "workflow_id": found.id, "can_edit": True, "users": _users(), "custom_fields": list(custom),
         "merge_fields": merge_fields(custom),
     })
 
@@ -63,18 +64,22 @@ def _users() -> list[dict[str, Any]]:
     return [{"id": uid, "name": name or email} for uid, name, email in rows]
 
 
-def custom_field_names(account_id: int) -> list[str]:
-    """Custom field names in use, read from the account's most recent contacts (the column is JSON)."""
+def custom_field_labels(account_id: int) -> dict[str, str]:
+    """Custom field key -> label: the account's defined fields (Settings > Custom fields), in their order.
+    An account that defines none keeps free-form keys: those its most recent contacts use (the column is JSON)."""
+    defined = {field.key: field.label or field.key for field in custom_fields.account_fields(account_id)}
+    if defined:
+        return defined
     rows = db.session.scalars(
         select(Contact.custom_fields).where(Contact.account_id == account_id, Contact.deleted_at.is_(None))
         .order_by(Contact.id.desc()).limit(CUSTOM_FIELD_SAMPLE)
     )
-    return sorted({key for fields in rows for key in (fields or {})}, key=str.casefold)
+    return {key: key for key in sorted({key for fields in rows for key in (fields or {})}, key=str.casefold)}
 
 
-def merge_fields(custom: list[str]) -> list[dict[str, str]]:
+def merge_fields(custom: dict[str, str]) -> list[dict[str, str]]:
     standard = [{"label": label, "value": f"contact.{name}"} for label, name in STANDARD_MERGE_FIELDS]
     # contact.custom["a b"] reaches any key; the dotted form only those that are names.
-    extra = [{"label": key, "value": f"contact.custom.{key}" if key.isidentifier() else
-              f"contact.custom[{json.dumps(key)}]"} for key in custom]
+    extra = [{"label": label, "value": f"contact.custom.{key}" if key.isidentifier() else
+              f"contact.custom[{json.dumps(key)}]"} for key, label in custom.items()]
     return standard + extra

@@ -18,6 +18,8 @@ class AddNote(Action):
 
     def run(self, ctx):
         body = ctx.render(ctx.config["body"])
+        if not body.strip():
+            return Result.skip(ctx.step.next, "rendered text is empty")  # an empty note says nothing
         ctx.store.add_note(ctx.run, ctx.contact, body, ctx.key)
         return Result.go(ctx.step.next, body=body)
 

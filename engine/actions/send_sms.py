@@ -26,7 +26,7 @@ class SendSms(Action):
             return Result.skip(ctx.step.next, "contact has SMS do-not-disturb on")
         body = ctx.render(ctx.config["message"])
         if not body.strip():
-            return Result.skip(ctx.step.next, "message rendered empty")
+            return Result.skip(ctx.step.next, "rendered text is empty")
         if len(body) > SMS_MAX:
             return Result.skip(ctx.step.next, f"message is longer than {SMS_MAX} characters after merge fields")
         window, quiet = ctx.settings.get("send_window"), ctx.store.quiet_hours()

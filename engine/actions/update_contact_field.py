@@ -35,7 +35,8 @@ def problem_with(name: str, value: str) -> str | None:
 
 class UpdateContactFieldConfig(Schema):
     field = fields.String(required=True, validate=_check_field,
-                          metadata={"help": f"{', '.join(STANDARD_FIELDS)}, or custom.<key>", "example": "first_name"})
+                          metadata={"help": f"{', '.join(STANDARD_FIELDS)}, or custom.<key>", "example": "first_name",
+                                    "suggest": "contact_fields"})
     value = Template(required=True, validate=validate.Length(max=CUSTOM_MAX))
 
 

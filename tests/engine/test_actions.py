@@ -289,7 +289,8 @@ def test_values_the_field_cannot_hold_are_skipped(app, account, field, value, re
 
 def test_add_note_renders_the_body(app, account):
     wf = make_workflow(account, flow({"a": {"type": "add_note",
-                                            "config": {"body": "Lead {{ contact.name }} is on {{ contact.plan }}"}}}))
+                                            "config": {"body": "Lead {{ contact.name }} is on "
+                                                                "{{ contact.custom.plan }}"}}}))
     c = make_contact(account, first_name="Ada", last_name="Lovelace", custom_fields={"plan": "gold"})
     enroll(app, wf, [c])
     note = db.session.scalar(select(Note))
@@ -417,7 +418,8 @@ def test_until_in_the_past_is_skipped(app, account):
 
 # --- send_sms ---------------------------------------------------------------------
 
-SMS = {"s": {"type": "send_sms", "config": {"message": "Hi {{ contact.first_name }}, your plan is {{ contact.plan }}"},
+SMS = {"s": {"type": "send_sms",
+             "config": {"message": "Hi {{ contact.first_name }}, your plan is {{ contact.custom.plan }}"},
              "next": "t"},
        "t": {"type": "add_tag", "config": {"tag": "after"}}}
 
@@ -455,7 +457,7 @@ def test_send_sms_skipped(app, account, fields, reason):
 def test_send_sms_rendered_empty_is_skipped(app, account):
     wf = make_workflow(account, flow({"s": {"type": "send_sms", "config": {"message": "{{ contact.custom.x }}"}}}))
     enroll(app, wf, [make_contact(account)])
-    assert count(Message) == 0 and logs()[0].output["reason"] == "message rendered empty"
+    assert count(Message) == 0 and logs()[0].output["reason"] == "rendered text is empty"
 
 
 # --- manual_sms / manual_call -------------------------------------------------------

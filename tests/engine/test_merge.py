@@ -95,3 +95,28 @@ def test_runtime_sandbox_refuses_private_names_itself():
     template = merge._env.from_string("{{ contact[key] }}")
     with pytest.raises(SecurityError):
         template.render(contact={"a": 1}, key="__class__")
+
+
+@pytest.mark.parametrize(("template", "fields", "expected"), [
+    ('Hi {{ contact.first_name | default("there") }}!', {"first_name": ""}, "Hi there!"),
+    ('Hi {{ contact.first_name | default("there") }}!', {"first_name": None}, "Hi there!"),
+    ('Hi {{ contact.first_name | default("there") }}!', {}, "Hi Ada!"),
+    ("{{ contact.custom.plan | d('none') }}", {}, "none"),
+    ("[{{ contact.custom.plan | default('none', false) }}]", {"custom_fields": {"plan": ""}}, "[]"),
+])
+def test_default_fills_missing_and_empty_values(template, fields, expected):
+    assert merge.render(template, contact(**fields)) == expected
+
+
+def test_names_lists_each_merge_field_a_template_reads_once_in_order():
+    template = ("{% if contact.custom.score > 40 %}{{ contact.first_name | default('there') }}{% endif %} "
+                "{{ contact.custom['the plan'] }} {{ contact.tags[0] }} {{ contact.first_name }} "
+                "{{ contact.name[:1] }}")
+    assert merge.names(template) == [("contact", "custom", "score"), ("contact", "first_name"),
+                                     ("contact", "custom", "the plan"), ("contact", "tags"), ("contact", "name")]
+    assert merge.names("no merge fields") == []
+
+
+def test_names_refuses_what_check_refuses():
+    with pytest.raises(merge.MergeFieldError):
+        merge.names("{{ steps.s1.output }}")

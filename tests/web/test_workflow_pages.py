@@ -72,6 +72,20 @@ def test_editors_open_the_builder_with_its_config(client, account, users, role):
     assert merge["signup source"] == 'contact.custom["signup source"]'
 
 
+def test_the_builder_offers_the_accounts_defined_custom_fields_with_their_labels(client, account, users):
+    from builder.domain.custom_fields import create_field
+
+    make_contact(account, custom_fields={"plan": "gold"})  # a stray key: once fields are defined, not offered
+    create_field(account.id, {"key": "favourite_colour", "label": "Favourite colour", "type": "text"})
+    db.session.commit()
+    wf = make_workflow(account, GRAPH, publish=False)
+    login(client, "manager@acme.test")
+    config = page_config(client.get(f"/workflows/{wf.id}/edit").get_data(as_text=True))
+    assert config["custom_fields"] == ["favourite_colour"]
+    merge = {m["label"]: m["value"] for m in config["merge_fields"]}
+    assert merge["Favourite colour"] == "contact.custom.favourite_colour" and "plan" not in merge
+
+
 def test_agents_and_other_accounts_cannot_open_the_builder(client, account, users):
     wf = make_workflow(account, GRAPH)
     login(client, "agent@acme.test")

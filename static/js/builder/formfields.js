@@ -1,10 +1,20 @@
 // Owns choosing a field's input by its kind, and the renderers for the single-input kinds (text, number, choice, JSON…).
 
+import { get } from "../api.js";
 import { h } from "../dom.js";
 import { listControl, mappingControl, objectControl, usersControl } from "./formgroups.js";
+import { mergeProblem } from "./formrules.js";
 import { templateControl } from "./formtemplate.js";
 
 const CONDITION_FIELDS = ["first_name", "last_name", "email", "phone", "timezone", "assigned_user_id", "tags"];
+const UPDATABLE_FIELDS = ["first_name", "last_name", "email", "timezone"]; // update_contact_field's STANDARD_FIELDS
+const CUSTOM_FIELDS_PATH = "/api/settings/custom-fields";
+
+/** The account's custom fields [{key, label, type, choices}], read once per page (kept on the shared context). */
+function definedFields(form) {
+  form.context.definedFields ??= get(CUSTOM_FIELDS_PATH).then((body) => body.fields, () => []);
+  return form.context.definedFields;
+}
 
 // Read once: the browser's list does not change while the page is open.
 const TIME_ZONES = Object.freeze((() => {
@@ -20,7 +30,7 @@ export function control(form, field, path, id) {
   const value = form.get(path);
   switch (field.kind) {
     case "template":
-      return templateControl(form, field, path, id, value);
+      return checkedTemplate(form, field, path, id, value);
     case "integer":
       return h("input", { id, type: "number", step: "1", min: field.min, max: field.max, value: value ?? "",
         oninput: (event) => form.setNumber(path, event.target.value), onblur: () => form.touch(path) });
@@ -44,6 +54,8 @@ export function control(form, field, path, id) {
     case "time_zone":
       return suggestedText(form, field, path, id, value);
     case "text":
+      if (field.suggest === "contact_fields") return suggestedText(form, field, path, id, value);
+      if (field.name === "value" && /(^|\.)conditions\.\d+\.value$/.test(path)) return conditionValue(form, path, id, value);
       return textInput(form, path, id, value);
     default:
       return jsonField(form, path, field.label, value, id);
@@ -58,11 +70,53 @@ function textInput(form, path, id, value, attrs = {}) {
 
 function suggestedText(form, field, path, id, value) {
   const listId = `${id}-options`;
-  const options = field.kind === "time_zone" ? TIME_ZONES
-    : [...CONDITION_FIELDS.map((name) => `contact.${name}`),
-      ...(form.context.customFields ?? []).map((name) => `contact.custom.${name}`)];
-  return h("div", { class: "suggested" }, textInput(form, path, id, value, { list: listId, autocomplete: "off" }),
-    h("datalist", { id: listId }, ...options.map((option) => h("option", { value: option }))));
+  const prefix = field.kind === "condition_field" ? "contact." : "";
+  const standard = field.kind === "time_zone" ? TIME_ZONES
+    : field.kind === "condition_field" ? CONDITION_FIELDS.map((name) => `contact.${name}`) : UPDATABLE_FIELDS;
+  const sampled = field.kind === "time_zone" ? [] : (form.context.customFields ?? []).map((name) => `${prefix}custom.${name}`);
+  const list = h("datalist", { id: listId }, ...[...standard, ...sampled].map((option) => h("option", { value: option })));
+  if (field.kind !== "time_zone") {
+    // The account's defined custom fields, by label, as soon as they are read.
+    definedFields(form).then((fields) => {
+      const have = new Set([...list.options].map((option) => option.value));
+      for (const defined of fields) {
+        const option = `${prefix}custom.${defined.key}`;
+        if (have.has(option)) list.querySelector(`option[value="${CSS.escape(option)}"]`)?.setAttribute("label", defined.label);
+        else list.append(h("option", { value: option, label: defined.label }));
+      }
+    });
+  }
+  return h("div", { class: "suggested" }, textInput(form, path, id, value, { list: listId, autocomplete: "off" }), list);
+}
+
+/** A condition's value, suggesting the choices of the choice field the condition reads (looked up on focus,
+ * as the field beside it may have changed since). */
+function conditionValue(form, path, id, value) {
+  const listId = `${id}-options`;
+  const list = h("datalist", { id: listId });
+  const input = textInput(form, path, id, value, { list: listId, autocomplete: "off" });
+  input.addEventListener("focus", async () => {
+    const read = String(form.get(path.replace(/value$/, "field")) ?? "");
+    const defined = (await definedFields(form)).find((f) => read === `contact.custom.${f.key}`);
+    list.replaceChildren(...(defined?.choices ?? []).map((choice) => h("option", { value: choice })));
+  });
+  return h("div", { class: "suggested" }, input, list);
+}
+
+/** The template textarea, telling while typing which merge fields name nothing (the save would refuse them). */
+function checkedTemplate(form, field, path, id, value) {
+  const control = templateControl(form, field, path, id, value);
+  const note = h("p", { class: "merge-check", id: `${id}-merge`, "aria-live": "polite",
+    "data-merge-check": "" });
+  const check = async () => {
+    const keys = (await definedFields(form)).map((defined) => defined.key);
+    note.textContent = mergeProblem(form.get(path), keys) ?? "";
+  };
+  control.querySelector("textarea")?.addEventListener("input", check);
+  control.addEventListener("click", check); // a merge field inserted from the menu
+  check();
+  control.append(note);
+  return control;
 }
 
 function choiceControl(form, field, path, id, value) {

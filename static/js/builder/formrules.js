@@ -56,3 +56,53 @@ export function singular(label) {
   if (/s$/i.test(label)) return label.slice(0, -1);
   return label;
 }
+
+// Merge fields a contact always has (engine/merge.py STANDARD_FIELDS); custom fields come from the account.
+export const STANDARD_MERGE_FIELDS = ["id", "first_name", "last_name", "name", "email", "phone", "timezone", "tags"];
+const MERGE_TAG = /\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g;
+const CONTACT_PATH = /\bcontact((?:\s*\.\s*[A-Za-z_]\w*|\s*\[\s*(?:"[^"]*"|'[^']*'|\d+)\s*\])*)/g;
+const PATH_PART = /\.\s*([A-Za-z_]\w*)|\[\s*(?:"([^"]*)"|'([^']*)'|(\d+))\s*\]/g;
+
+/** The contact paths a template reads, as lists of keys ("{{ contact.custom.plan }}" -> ["custom", "plan"]). */
+export function mergePaths(text) {
+  const paths = [];
+  for (const tag of String(text ?? "").matchAll(MERGE_TAG)) {
+    for (const found of (tag[1] ?? tag[2]).matchAll(CONTACT_PATH)) {
+      const parts = [];
+      for (const part of found[1].matchAll(PATH_PART)) {
+        if (part[4] !== undefined) break; // a list index: what follows is inside the value
+        parts.push(part[1] ?? part[2] ?? part[3]);
+      }
+      paths.push(parts);
+    }
+  }
+  return paths;
+}
+
+/**
+ * Merge fields of `text` that name nothing, as written ("contact.favourite_colour"), the server's rule
+ * (builder/domain/custom_fields.py): standard fields, the account's custom fields by key (as
+ * contact.custom.<key> or contact.<key>); an account with no custom fields (`keys` empty) keeps
+ * free-form contact.custom.<key>.
+ */
+export function unknownMergeFields(text, keys) {
+  const defined = new Set(keys);
+  const unknown = [];
+  for (const parts of mergePaths(text)) {
+    const [first, second] = parts;
+    const known = first === undefined || STANDARD_MERGE_FIELDS.includes(first)
+      || (first === "custom" && (second === undefined || defined.size === 0 || defined.has(second)))
+      || (first !== "custom" && defined.has(first));
+    const shown = `contact${parts.slice(0, first === "custom" ? 2 : 1)
+      .map((part) => (/^[A-Za-z_]\w*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`)).join("")}`;
+    if (!known && !unknown.includes(shown)) unknown.push(shown);
+  }
+  return unknown;
+}
+
+/** The words shown while typing, the same as the server's 422 says on save. */
+export function mergeProblem(text, keys) {
+  const unknown = unknownMergeFields(text, keys);
+  return unknown.length ? `Unknown merge field ${unknown.join(", ")}: use a standard contact field or a custom `
+    + "field defined in Settings > Custom fields." : null;
+}
