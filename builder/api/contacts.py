@@ -16,20 +16,21 @@ import logging
 from typing import Any
 
 from flask import g, jsonify
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
 from builder.api.base import blueprint, fail
 from builder.api.common import paginate
-from builder.domain import access, contacts
+from builder.domain import access, contacts, timeline
 from builder.domain.access import EDITORS
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.http.auth import require_role
-from builder.models import MAX_ID, Contact, ContactTag
+from builder.models import MAX_ID, Contact
 from builder.schemas.contacts import ContactCreate, ContactPatch, ContactSchema
 from builder.schemas.fields import Id, PageQuery, PageSchema, Text
+from builder.schemas.timestamps import DateTime
 from jobqueue.effects import carry_out_committed
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,51 @@ class ContactPage(PageSchema):
     items = fields.List(fields.Nested(ContactSchema))
 
 
+class TimelineQuery(Schema):
+    before = Text(validate=validate.Length(min=1, max=80),
+                  metadata={"description": "the `next` cursor of the previous page"})
+    limit = fields.Integer(load_default=30, validate=validate.Range(min=1, max=100))
+
+
+class TimelineItem(Schema):
+    """One event; `kind` says which of the optional fields it has."""
+
+    kind = fields.String(metadata={"enum": list(timeline.KINDS)})
+    id = fields.Integer()
+    at = DateTime()
+    is_test = fields.Boolean()
+    author = fields.String(allow_none=True, metadata={"description": "who wrote, sent, called or is assigned"})
+    body = fields.String()  # message, note
+    direction = fields.String()  # message
+    channel = fields.String()
+    send_at = DateTime(allow_none=True)
+    status = fields.String()  # message, call, manual_action, run
+    error = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)  # call, manual_action
+    notes = fields.String(allow_none=True)
+    duration_seconds = fields.Integer(allow_none=True)  # call
+    manual_action_id = fields.Integer(allow_none=True)
+    type = fields.String()  # manual_action: sms | call
+    name = fields.String()
+    completed_at = DateTime(allow_none=True)
+    workflow_id = fields.Integer(allow_none=True)
+    workflow_name = fields.String(allow_none=True)
+    current_step = fields.String(allow_none=True)  # run
+    step_name = fields.String(allow_none=True)
+    finished_at = DateTime(allow_none=True)
+    log_url = fields.String(allow_none=True, metadata={"description": "the run's execution log (editors)"})
+
+
+class TimelinePage(Schema):
+    items = fields.List(fields.Nested(TimelineItem))
+    next = fields.String(allow_none=True, metadata={"description": "pass as `before` for the older items"})
+
+
+class NoteCreate(Schema):
+    body = Text(required=True, validate=[validate.Length(min=1, error="Write the note first."),
+                                         validate.Length(max=timeline.NOTE_MAX)])
+
+
 # --- helpers -------------------------------------------------------------
 
 def visible_contacts() -> Select:
@@ -104,7 +150,7 @@ def list_contacts(args: dict[str, Any]):
     if args.get("q"):
         query = query.where(*contacts.search_conditions(args["q"]))
     if "tag" in args:
-        query = query.where(Contact.tag_rows.any(ContactTag.tag == args["tag"]))
+        query = query.where(contacts.tag_condition(args["tag"]))  # any case
     if "assigned_user_id" in args:
         query = query.where(Contact.assigned_user_id == args["assigned_user_id"])
     if "is_test" in args:
@@ -164,3 +210,26 @@ def delete_contact(contact_id: int):
     contacts.delete_contact(find_contact(contact_id), after)
     db.session.commit()
     carry_out_committed(after)
+
+
+@bp.get("/<int:contact_id>/timeline")
+@bp.arguments(TimelineQuery, location="query")
+@bp.response(200, TimelinePage)
+def contact_timeline(args: dict[str, Any], contact_id: int):
+    """Messages, calls, notes, manual actions and workflow runs, newest first; page with `before`."""
+    contact = find_contact(contact_id)
+    before = timeline.Cursor.parse(args["before"]) if "before" in args else None
+    items, more = timeline.timeline(contact, limit=args["limit"], before=before,
+                                    with_logs=g.user.role in EDITORS)  # the execution log is theirs only
+    return {"items": items, "next": more.encode() if more else None}
+
+
+@bp.post("/<int:contact_id>/notes")
+@bp.arguments(NoteCreate)
+@bp.response(201, TimelineItem)
+def add_note(data: dict[str, Any], contact_id: int):
+    """Add a note (anyone who may see the contact); answers with its timeline item."""
+    note = timeline.add_note(find_contact(contact_id), g.user, data["body"])
+    item = timeline.note_item(note, g.user)
+    db.session.commit()
+    return item

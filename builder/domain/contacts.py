@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
-from builder.domain import enrollment, handover
+from builder.domain import custom_fields, enrollment, handover
 from builder.domain.enrollment import tag_events
 from builder.domain.errors import Invalid
 from builder.domain.store import AfterCommit
@@ -47,8 +47,9 @@ def update_contact(contact: Contact, data: dict[str, Any], after: AfterCommit) -
     after.updated_actions.update(
         handover.follow_contact(db.session, contact.id, former_assignee, contact.assigned_user_id))
     contact.updated_at = utcnow()  # tags and custom fields alone would not bump it
-    events = tag_events(contact.id, added=[t for t in contact.tags if t not in tags_before],
-                        removed=[t for t in tags_before if t not in contact.tags])
+    folded_before, folded_now = _folded(tags_before), _folded(contact.tags)
+    events = tag_events(contact.id, added=[t for t in contact.tags if t.casefold() not in folded_before],
+                        removed=[t for t in tags_before if t.casefold() not in folded_now])
     after.started.extend(enrollment.enroll(db.session, contact.account_id, events, loaded=[contact]))
     after.contacts.append(contact.id)  # another open page of this contact shows the change
 
@@ -80,6 +81,7 @@ def apply_changes(contact: Contact, data: dict[str, Any]) -> None:
         if name == "tags":
             _set_tags(contact, value)
         elif name == "custom_fields":
+            value = custom_fields.validate_values(contact.account_id, value)
             merged = {**(contact.custom_fields or {}), **value}
             contact.custom_fields = {k: v for k, v in merged.items() if v is not None}
         else:
@@ -96,12 +98,26 @@ def _check_assignee(account_id: int, user_id: int | None) -> None:
 
 
 def _set_tags(contact: Contact, tags: list[str]) -> None:
-    wanted = list(dict.fromkeys(tags))
-    # Keep rows that stay: deleting and re-inserting the same key in one flush can collide.
-    for row in [r for r in contact.tag_rows if r.tag not in wanted]:
+    """Tags compare without regard to case: "VIP" and "vip" are one tag, spelled as the contact
+    already has it, else as first seen in `tags`."""
+    have = {row.tag.casefold(): row.tag for row in contact.tag_rows}
+    wanted: dict[str, str] = {}
+    for tag in tags:
+        wanted.setdefault(tag.casefold(), have.get(tag.casefold(), tag))
+    # Keep rows that stay: deleting and re-inserting the same key in one flush can collide. A second
+    # spelling of a kept tag (from before tags ignored case) goes.
+    for row in [r for r in contact.tag_rows if wanted.get(r.tag.casefold()) != r.tag]:
         contact.tag_rows.remove(row)
-    have = set(contact.tags)
-    contact.tag_rows.extend(ContactTag(tag=tag) for tag in wanted if tag not in have)
+    contact.tag_rows.extend(ContactTag(tag=tag) for folded, tag in wanted.items() if folded not in have)
+
+
+def _folded(tags: list[str]) -> set[str]:
+    return {tag.casefold() for tag in tags}
+
+
+def tag_condition(tag: str) -> ColumnElement[bool]:
+    """Contacts with `tag`, in any case (the (lower(tag), contact_id) index answers it)."""
+    return Contact.tag_rows.any(func.lower(ContactTag.tag) == func.lower(tag))
 
 
 def search_conditions(q: str) -> list[ColumnElement[bool]]:

@@ -85,14 +85,14 @@ class SqlStore:
 
     # --- contact effects ---
     def add_tag(self, contact: Contact, tag: str) -> bool:
-        if tag in contact.tags:
+        if tag.casefold() in {t.casefold() for t in contact.tags}:  # tags ignore case
             return False
         contact.tag_rows.append(ContactTag(tag=tag))
         return True
 
     def remove_tag(self, contact: Contact, tag: str) -> bool:
         for row in contact.tag_rows:
-            if row.tag == tag:
+            if row.tag.casefold() == tag.casefold():
                 contact.tag_rows.remove(row)
                 return True
         return False

@@ -9,7 +9,9 @@ automation.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
@@ -45,14 +47,18 @@ def _tags() -> list[str]:
         select(ContactTag.tag).join(visible, visible.c.id == ContactTag.contact_id).distinct()
         .order_by(ContactTag.tag).limit(TAG_SUGGESTIONS)
     )
-    return list(rows)
+    # Tags ignore case: "VIP" on one contact and "vip" on another is one suggestion (the filter finds both).
+    suggestions: dict[str, str] = {}
+    for tag in rows:
+        suggestions.setdefault(tag.casefold(), tag)
+    return list(suggestions.values())
 
 
 @bp.get("/contacts")
 @login_required
 def contacts():
     can_enroll = current_user.role in EDITORS
-    return render_template("contacts/list.html", page_config={
+    return render_template("contacts/list.html", timezones=timezones(), page_config={
         "me": me(), "can_enroll": can_enroll, "assignees": assignees(), "tags": _tags(),
         "workflows": _published_workflows() if can_enroll else [],
     })
@@ -65,7 +71,16 @@ def contact(contact_id: int):
     if found is None:
         abort(404)
     assignee = db.session.get(User, found.assigned_user_id) if found.assigned_user_id else None
-    return render_template("contacts/contact.html", contact=found, page_config={
+    editor = current_user.role in EDITORS
+    return render_template("contacts/contact.html", contact=found, timezones=timezones(), page_config={
         "me": me(), "contact_id": found.id,
         "assignee": {"id": assignee.id, "name": assignee.name or assignee.email} if assignee else None,
+        # The API's rules, mirrored so the page offers only what it allows: editors reassign and delete.
+        "can_assign": editor, "can_delete": editor, "assignees": assignees(),
     })
+
+
+@cache
+def timezones() -> list[str]:
+    """The IANA zones the contact form offers (the API accepts exactly these)."""
+    return sorted(available_timezones())

@@ -1,7 +1,10 @@
-// One contact: details, tags, SMS / call do-not-disturb switches, and the conversation thread with a
-// composer. The thread follows the live message events; everything else is read and written over REST.
+// One contact: details, tags, SMS / call do-not-disturb switches, the conversation thread with a composer,
+// the edit form (and Delete for admins and managers) and the timeline with notes. The thread follows the live
+// message events; everything else is read and written over REST.
 
-import { api, get, post } from "./api.js";
+import { api, del, get, post } from "./api.js";
+import { ContactForm } from "./contact_form.js";
+import { Timeline, wireNoteForm } from "./contact_timeline.js";
 import { contactName, h, pageConfig, setText, show, showMessage } from "./dom.js";
 import { DECLINED, Thread, composer, confirmingQuietHours, renderContactFacts } from "./conversation.js";
 import { on } from "./live.js";
@@ -27,6 +30,11 @@ const thread = new Thread(document.getElementById("thread"), {
 });
 
 const patch = (changes) => api("PATCH", `/api/contacts/${contactId}`, changes);
+const timeline = new Timeline({}, contactId);
+const userNames = new Map((config.assignees ?? []).map((u) => [u.id, u.name]));
+if (config.assignee) userNames.set(config.assignee.id, config.assignee.name);
+if (config.me) userNames.set(config.me.id, config.me.name);
+const contactForm = new ContactForm({ assignees: config.assignees ?? [], onSaved: (contact) => renderContact(contact) });
 
 // --- details -----------------------------------------------------------------------------
 
@@ -35,13 +43,23 @@ function renderContact(contact) {
   setText("contact-title", contactName(contact));
   const zone = renderContactFacts(contact);
   setText("composer-zone", `(${zoneLabel(zone)})`);
-  setText("contact-assignee", config.assignee?.name ?? "Unassigned");
+  const assignee = contact.assigned_user_id;
+  setText("contact-assignee", assignee ? (userNames.get(assignee) ?? `User ${assignee}`) : "Unassigned");
+  renderCustomFields(contact.custom_fields ?? {});
   renderTags(contact.tags ?? []);
   document.getElementById("dnd-sms").checked = Boolean(contact.dnd_sms);
   document.getElementById("dnd-call").checked = Boolean(contact.dnd_call);
   show("composer-dnd", Boolean(contact.dnd_sms));
+  show("composer-no-phone", !contact.phone);
   document.getElementById("composer-send").disabled = Boolean(contact.dnd_sms) || !contact.phone;
   document.getElementById("composer-schedule").disabled = Boolean(contact.dnd_sms) || !contact.phone;
+}
+
+function renderCustomFields(values) {
+  const keys = Object.keys(values).sort();
+  show("contact-custom-title", keys.length > 0);
+  document.getElementById("contact-custom").replaceChildren(...keys.flatMap((key) =>
+    [h("dt", {}, key), h("dd", {}, String(values[key]))]));
 }
 
 function renderTags(tags) {
@@ -115,9 +133,47 @@ document.getElementById("tag-form").addEventListener("submit", async (event) => 
   event.preventDefault();
   const input = document.getElementById("new-tag");
   const tag = input.value.trim();
-  if (!tag || state.contact.tags.includes(tag)) return;
+  // Tags ignore case: "VIP" on a contact with "vip" is already there.
+  if (!tag || state.contact.tags.some((t) => t.toLowerCase() === tag.toLowerCase())) {
+    input.value = "";
+    return;
+  }
   if (await saveTags([...state.contact.tags, tag])) input.value = "";
 });
+
+// --- edit and delete -----------------------------------------------------------------------
+
+// #edit opens the form; #edit-phone starts in the phone field (the "add one before sending" links).
+function openFromHash() {
+  const match = /^#edit(?:-(\w+))?$/.exec(window.location.hash);
+  if (!match || !state.contact) return;
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+  contactForm.open(state.contact, { focus: match[1] ?? "first_name" });
+}
+
+document.getElementById("edit-contact").addEventListener("click", () => contactForm.open(state.contact));
+window.addEventListener("hashchange", openFromHash);
+
+const deleteDialog = document.getElementById("delete-dialog"); // admins and managers only
+document.getElementById("delete-contact")?.addEventListener("click", () => {
+  showMessage("delete-error", null);
+  deleteDialog.showModal();
+});
+document.getElementById("delete-form")?.addEventListener("submit", async (event) => {
+  if (event.submitter?.value !== "confirm") return;
+  event.preventDefault();
+  const button = document.getElementById("delete-confirm");
+  button.disabled = true;
+  try {
+    await del(`/api/contacts/${contactId}`);
+    window.location.assign(`/contacts?deleted=${encodeURIComponent(contactName(state.contact, ""))}`);
+  } catch (error) {
+    showMessage("delete-error", error.message);
+    button.disabled = false;
+  }
+});
+
+wireNoteForm(timeline, contactId);
 
 // Events missed while disconnected: read the details again (the thread reloads itself).
 on("connect", async ({ reconnected }) => {
@@ -127,7 +183,8 @@ on("connect", async ({ reconnected }) => {
 try {
   renderContact(await get(`/api/contacts/${contactId}`));
   updateCounter();
-  await thread.open(contactId);
+  openFromHash();
+  await Promise.all([thread.open(contactId), timeline.load()]);
   document.body.dataset.threadLoaded = "true";
 } catch (error) {
   showMessage("contact-error", error.message);

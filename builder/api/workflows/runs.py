@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from builder.api.base import fail
 from builder.api.workflows.common import bp, find_workflow
 from builder.domain.access import EDITORS, visible_contacts
-from builder.domain.contacts import search_conditions
+from builder.domain.contacts import search_conditions, tag_condition
 from builder.domain.workflow_stats import step_stats
 from builder.extensions import db
 from builder.http.auth import require_role
-from builder.models import BulkEnrollment, Contact, ContactTag, ExecutionLog
+from builder.models import BulkEnrollment, Contact, ExecutionLog
 from builder.schemas.fields import Flag, Id, Number, Text
 from builder.schemas.timestamps import DateTime
 from builder.schemas.workflows import ExecutionSchema
@@ -132,7 +132,7 @@ def _matching_contacts(filters: dict[str, Any]) -> enroll.ContactQuery:
     if filters.get("q"):
         query = query.where(*search_conditions(filters["q"]))
     if "tag" in filters:
-        query = query.where(Contact.tag_rows.any(ContactTag.tag == filters["tag"]))
+        query = query.where(tag_condition(filters["tag"]))  # any case, as the list
     if "assigned_user_id" in filters:
         query = query.where(Contact.assigned_user_id == filters["assigned_user_id"])
     ids = query.with_only_columns(Contact.id)
