@@ -57,6 +57,13 @@ def from_env() -> dict:
         # The reconciler re-enqueues work overdue by more than the grace period.
         "RECOVERY_GRACE_SECONDS": int(os.environ.get("RECOVERY_GRACE_SECONDS", "60")),
         "RECOVERY_INTERVAL_SECONDS": int(os.environ.get("RECOVERY_INTERVAL_SECONDS", "30")),
+        # CSV import (jobqueue.contact_import): the largest upload (that route only), where uploads wait for
+        # their job (the web and the workers must see the same folder; empty: instance/imports), rows per
+        # transaction, and a job's time budget before it queues the rest as a new job.
+        "CONTACT_IMPORT_MAX_BYTES": int(os.environ.get("CONTACT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024))),
+        "IMPORT_DIR": os.environ.get("IMPORT_DIR", ""),
+        "CONTACT_IMPORT_CHUNK_ROWS": int(os.environ.get("CONTACT_IMPORT_CHUNK_ROWS", "1000")),
+        "CONTACT_IMPORT_JOB_SECONDS": int(os.environ.get("CONTACT_IMPORT_JOB_SECONDS", "300")),
         # Days of execution log kept (jobqueue.pruning); 0 keeps it all. The logs of open runs stay.
         "EXECUTION_LOG_RETENTION_DAYS": int(os.environ.get("EXECUTION_LOG_RETENTION_DAYS", "90")),
         # CSRF tokens last as long as the login session: agents keep the queue open all day.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from builder.live import workflow_events
 from jobqueue import (
+    contact_import,
     effects,
     enroll,
     inbound,
@@ -71,6 +72,12 @@ def prune_execution_logs() -> dict[str, int]:
 def publish_workflow_stats(workflow_id: int) -> None:
     """The trailing edge of a builder page's throttled step counts."""
     workflow_events.trailing_publish(workflow_id)
+
+
+@job
+def import_contacts(import_id: int) -> None:
+    """A CSV import of contacts, from its last committed chunk on (jobqueue.contact_import)."""
+    contact_import.run(import_id)
 
 
 @job

@@ -22,6 +22,8 @@ from builder.live import conversation_events
 from builder.models import (
     BulkEnrollment,
     BulkEnrollmentBatch,
+    ContactImport,
+    ContactImportStatus,
     Enrollment,
     ManualAction,
     ManualActionStatus,
@@ -54,6 +56,7 @@ def reconcile() -> dict[str, int]:
         "missing_batches": _missing_batches(cutoff),
         "unsent_messages": _unsent_messages(cutoff),
         "inbound_events": inbound.requeue_unprocessed(cutoff),
+        "contact_imports": _stalled_imports(cutoff),
     }
     interrupted = _interrupted_sends(cutoff)
     counts["interrupted_sends"] = len(interrupted)
@@ -133,6 +136,17 @@ def _unsent_messages(cutoff) -> int:
     ))
     if ids:
         enqueue(DELIVER, ids)
+    return len(ids)
+
+
+def _stalled_imports(cutoff) -> int:
+    """Imports queued or running that no chunk has moved for the grace period: their job was lost (or its
+    worker killed). The job resumes from the last committed chunk; one still running keeps its rows (its
+    chunks claim them), so a second job on it stops at once."""
+    ids = list(db.session.scalars(select(ContactImport.id).where(
+        ContactImport.status.in_([ContactImportStatus.QUEUED, ContactImportStatus.RUNNING]),
+        ContactImport.updated_at < cutoff).limit(LIMIT)))
+    enqueue_many([(job_names.CONTACT_IMPORT, (import_id,)) for import_id in ids])
     return len(ids)
 
 

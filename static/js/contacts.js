@@ -3,6 +3,7 @@
 // Admins and managers enroll; everyone sees the contacts they may see.
 
 import { get, post } from "./api.js";
+import { ContactForm } from "./contact_form.js";
 import { cell, contactName, debounce, formatTime, h, pageConfig, setText, show, showMessage } from "./dom.js";
 import { pagedRefresh, renderPager, toSearch, wirePager } from "./filters.js";
 
@@ -45,6 +46,8 @@ function listFilter() {
 function syncUrl() {
   const { page, ...rest } = state.filters;
   history.replaceState(null, "", window.location.pathname + toSearch({ ...rest, page: page > 1 ? page : null }));
+  // Export CSV takes the list's current filter.
+  document.getElementById("export-csv")?.setAttribute("href", `/api/contacts/export.csv${toSearch(rest)}`);
 }
 
 function setFilter(key, value) {
@@ -268,6 +271,28 @@ dialog?.addEventListener("close", () => {
 
 const notice = (text) => showMessage("contacts-notice", text);
 
+// --- add a contact (admins and managers) -----------------------------------------------------
+
+function wireAddContact() {
+  const contactForm = new ContactForm({
+    assignees: config.assignees ?? [],
+    onSaved: (contact) => {
+      // The new contact may not match the filters: say where it is rather than lose it.
+      const link = h("a", { href: `/contacts/${contact.id}` }, contactName(contact));
+      document.getElementById("contacts-notice").replaceChildren("Added ", link, ".");
+      show("contacts-notice", true);
+      refresh();
+    },
+  });
+  document.getElementById("add-contact").addEventListener("click", () => contactForm.open(null));
+}
+
+// A contact page that deleted its contact comes back here with ?deleted=<name>.
+function deletedNotice() {
+  const params = new URLSearchParams(window.location.search);
+  if (params.has("deleted")) notice(`Deleted ${params.get("deleted") || "the contact"}.`);
+}
+
 // --- wiring ----------------------------------------------------------------------------------
 
 form.addEventListener("submit", (event) => event.preventDefault());
@@ -294,6 +319,7 @@ if (canEnroll) {
     render();
   });
   document.getElementById("add-to-automation").addEventListener("click", openEnroll);
+  wireAddContact();
   for (const radio of enrollForm.querySelectorAll('input[name="delivery"]')) {
     radio.addEventListener("change", () => show("drip-fields", enrollForm.delivery.value === "drip"));
   }
@@ -305,4 +331,5 @@ if (canEnroll) {
 }
 
 fillForm();
+deletedNotice();
 refresh();
