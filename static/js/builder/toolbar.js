@@ -1,6 +1,7 @@
-// Owns the toolbar: its buttons (undo, redo, save, publish, zoom, history, test), the status badge, the workflow name and the leave warning.
+// Owns the toolbar: its buttons (undo, redo, save, publish, zoom, history, export, test), the status badge, the workflow name and the leave warning.
 
 import * as M from "./model.js";
+import { h } from "../dom.js";
 import { TRIGGER_ID } from "./canvas.js";
 import { WORKFLOW } from "./errors.js";
 import { $ } from "./page.js";
@@ -45,6 +46,9 @@ export class Toolbar {
     $("zoom-fit").addEventListener("click", () => b.viewport.fit());
     $("zoom-level").addEventListener("click", () => b.viewport.zoomTo(1));
     $("open-history").addEventListener("click", () => b.versions.open());
+    // Export downloads the latest saved version: what the canvas shows once it is saved.
+    $("open-history").after(h("a", { class: "button", id: "export-workflow", href: `${b.base}/export`, download: "",
+      title: "Download the saved workflow as a file to import into another account" }, "Export"));
     $("open-test").addEventListener("click", () => this.toggleTest());
     $("test-close").addEventListener("click", () => {
       $("test-panel").hidden = true;
