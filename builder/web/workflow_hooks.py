@@ -1,7 +1,9 @@
 """Inbound webhook trigger: POST JSON to a workflow's secret URL to enroll a contact.
 
-The URL is /hooks/workflows/<id>/<secret>; the secret is an HMAC of the workflow id
-under SECRET_KEY, so nothing is stored and rotating SECRET_KEY rotates every URL.
+The URL is /hooks/workflows/<id>/<secret>; the secret is the workflow's own, rotated alone
+(builder.domain.workflow_hooks, which also keeps the pre-upgrade HMAC URL working until the first
+rotation). While a sample capture is armed, the next JSON object is kept for the builder first,
+even for a draft workflow (then it is only captured: 202 {"captured": true, "enrolled": false}).
 The workflow's trigger config maps fields of the posted JSON (dotted paths reach
 into nested objects) to contact fields: first_name, last_name, email, phone,
 timezone or custom.<name>. The contact is found by phone, then email, in the
@@ -15,23 +17,21 @@ a chunked body has none).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from builder.domain import contacts, enrollment
+from builder.domain import contacts, enrollment, workflow_hooks
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.http.input_limits import JsonTooDeep, loads_json
-from builder.models import Contact
+from builder.models import MAX_ID, Contact
 from builder.schemas.contacts import ContactFields, Scalar
 from engine.triggers import INBOUND_WEBHOOK, Event
 from jobqueue.effects import carry_out_committed
@@ -44,16 +44,8 @@ CUSTOM_NAME_MAX = 100
 
 
 def hook_secret(workflow_id: int) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"workflow-hook:{workflow_id}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def hook_url(workflow_id: int) -> str:
-    """The full URL to give the sending system (PUBLIC_URL when set, else this request's host)."""
-    path = url_for("workflow_hooks.receive", workflow_id=workflow_id, secret=hook_secret(workflow_id))
-    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
-    return f"{public}{path}" if public else url_for(
-        "workflow_hooks.receive", workflow_id=workflow_id, secret=hook_secret(workflow_id), _external=True)
+    """The workflow's current secret ("" for no such workflow)."""
+    return workflow_hooks.current_secret(db.session, workflow_id) or ""
 
 
 def _error(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None):
@@ -148,20 +140,32 @@ def _read_payload() -> tuple[Any, tuple[int, str, str] | None]:
 
 @bp.post("/<int:workflow_id>/<secret>")
 def receive(workflow_id: int, secret: str):
-    if not hmac.compare_digest(secret.encode(), hook_secret(workflow_id).encode()):
+    target = workflow_hooks.find_target(db.session, workflow_id) if 0 < workflow_id <= MAX_ID else None
+    if target is None or not target.accepts(secret, workflow_id, current_app.config["SECRET_KEY"]):
         return _error(404, "not_found", "No such webhook.")
     published = enrollment.published_graph(db.session, workflow_id)
     if published is None:
         return _error(404, "not_found", "No such webhook.")
     account_id, graph = published
     trigger = (graph or {}).get("trigger") or {}
-    if trigger.get("type") != INBOUND_WEBHOOK:
+    live = trigger.get("type") == INBOUND_WEBHOOK
+    listening = target.listening()
+    if not live and not listening:
         return _error(409, "conflict", "This workflow is not published with an inbound webhook trigger.")
     payload, problem = _read_payload()
     if problem is not None:
         return _error(*problem)
     if not isinstance(payload, dict):
         return _error(400, "bad_request", "Send a JSON object.")
+    # Kept (and committed) before the mapping is applied: a payload the mapping refuses is just what
+    # the person fixing the mapping needs to see.
+    captured = listening and workflow_hooks.capture(db.session, workflow_id, payload)
+    if captured:
+        db.session.commit()
+    if not live:
+        if not captured:  # a request racing this one took the capture
+            return _error(409, "conflict", "This workflow is not published with an inbound webhook trigger.")
+        return jsonify({"captured": True, "enrolled": False}), 202
 
     values, errors = mapped_values(payload, (trigger.get("config") or {}).get("field_map") or {})
     if errors:
@@ -187,7 +191,10 @@ def receive(workflow_id: int, secret: str):
     contact_id, started = contact.id, list(after.started)
     db.session.commit()
     carry_out_committed(after)
-    return jsonify({"contact_id": contact_id, "created": created, "enrollment_ids": started}), 202
+    body: dict[str, Any] = {"contact_id": contact_id, "created": created, "enrollment_ids": started}
+    if captured:
+        body["captured"] = True
+    return jsonify(body), 202
 
 
 def _contact_fields(values: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@
 
 import { h } from "../dom.js";
 import { ConfigForm } from "./form.js";
+import { HookPanel } from "./hookpanel.js";
 import { TRIGGER_ID } from "./canvas.js";
 import { exitsOf } from "./model.js";
 import { OUTCOME_LABELS, runDetails } from "./runlog.js";
@@ -22,8 +23,9 @@ export class Panel {
    * @param {HTMLElement} root the panel element (hidden until something is selected)
    * @param {object} options {catalog, context, readOnly, on: {config, name, trigger, settings, target, move, remove, close}}
    */
-  constructor(root, { catalog, context, readOnly, on }) {
+  constructor(root, { catalog, context, readOnly, workflowId, on }) {
     this.root = root;
+    this.workflowId = workflowId; // for the webhook trigger's URL
     this.catalog = catalog;
     this.context = context;
     this.readOnly = readOnly;
@@ -149,10 +151,17 @@ export class Panel {
       readOnly: this.readOnly, onChange: (value) => this.on.settings(value),
     });
     this.forms = [[form, "trigger.config"], [settings, "settings"]];
+    // The webhook's URL is for editors only (it carries the secret); picked fields go into field_map.
+    const hook = trigger.type === "inbound_webhook" && !this.readOnly && this.workflowId ? new HookPanel({
+      workflowId: this.workflowId, customFields: this.context.customFields ?? [],
+      fieldMap: () => form.value.field_map ?? {},
+      onMap: (fieldMap) => { form.set("field_map", fieldMap); form.render(); },
+    }) : null;
     this.body.replaceChildren(...[
       h("ul", { class: "form-errors", role: "alert", "data-step-errors": "" }),
       h("label", { for: "trigger-type", class: "field-label" }, "Trigger"), select,
       form.element,
+      ...(hook ? [hook.element] : []),
       h("h3", {}, "Workflow settings"), settings.element,
       sendWindowControl(settings.value.send_window, {
         readOnly: this.readOnly, onChange: (window) => settings.set("send_window", window ?? undefined),

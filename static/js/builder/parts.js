@@ -18,7 +18,8 @@ export function createParts(builder) {
     onChange: (v) => { $("zoom-level").textContent = `${Math.round(v.scale * 100)}%`; },
   });
   const context = { users: config.users ?? [], mergeFields: config.merge_fields ?? [], customFields: config.custom_fields ?? [] };
-  b.panel = new Panel($("side-panel"), { catalog, context, readOnly, on: b.selection.panelHandlers() });
+  b.panel = new Panel($("side-panel"), { catalog, context, readOnly, workflowId: config.workflow_id,
+    on: b.selection.panelHandlers() });
   b.menu = new AddStepMenu($("add-step-menu"), catalog, {
     onChoose: (type, slot) => b.steps.insert(type, slot, { focus: true }),
   });
