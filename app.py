@@ -15,10 +15,14 @@ from builder.live import emit, sockets
 from builder.server import cli
 from builder.web import (
     auth_pages,
+    contact_import_pages,
     contact_pages,
+    custom_field_pages,
     error_pages,
     pages,
+    report_pages,
     settings_pages,
+    team_pages,
     twilio_webhooks,
     workflow_hooks,
     workflow_pages,
@@ -54,7 +58,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(workflow_pages.bp)
     app.register_blueprint(contact_pages.bp)
+    app.register_blueprint(contact_import_pages.bp)
+    app.register_blueprint(report_pages.bp)
     app.register_blueprint(settings_pages.bp)
+    app.register_blueprint(custom_field_pages.bp)
+    app.register_blueprint(team_pages.bp)
     csrf.exempt(twilio_webhooks.bp)  # Twilio signs its requests instead
     app.register_blueprint(twilio_webhooks.bp)
     csrf.exempt(workflow_hooks.bp)  # authenticated by the secret in the URL

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text, true
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,6 +21,11 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on both databases
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_hook_secret() -> str:
+    """A workflow's inbound-webhook secret: 128 random bits, as 32 hex digits like the old HMAC ones."""
+    return secrets.token_hex(16)
 
 
 class Role(enum.StrEnum):
@@ -172,6 +177,11 @@ class ContactTag(db.Model):
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
+# Tags ignore case: one spelling per contact ("VIP" and "vip" are one tag), and the tag filter
+# (lower(tag) = lower(:tag)) finds a tag's contacts through this index.
+Index("uq_contact_tags_lower", func.lower(ContactTag.tag), ContactTag.contact_id, unique=True)
+
+
 class Note(db.Model):
     __tablename__ = "notes"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,6 +209,15 @@ class Workflow(db.Model):
     # Set when deleted while contacts were still in it ("let them finish"): hidden, and removed when
     # its last run ends (builder.api.workflow_removal).
     deleted_at: Mapped[datetime | None]
+    # The inbound-webhook URL's secret (builder.domain.workflow_hooks), rotated per workflow. A NULL
+    # hook_rotated_at: set by migration 0017 and never rotated since, so the URL from before (an HMAC
+    # under SECRET_KEY) is still accepted as well. A sample request is captured while hook_listen_until
+    # is ahead; the sample is read by the builder only, hence deferred.
+    hook_secret: Mapped[str] = mapped_column(String(64), default=new_hook_secret)
+    hook_rotated_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    hook_listen_until: Mapped[datetime | None]
+    hook_sample: Mapped[Any | None] = mapped_column(JSON, deferred=True)
+    hook_sample_at: Mapped[datetime | None]
 
     versions: Mapped[list[WorkflowVersion]] = relationship(
         foreign_keys="WorkflowVersion.workflow_id", order_by="WorkflowVersion.number", viewonly=True
@@ -517,3 +536,125 @@ class StepCount(db.Model):
     is_test: Mapped[bool] = mapped_column(primary_key=True)
     step_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     passed: Mapped[int] = mapped_column(default=0)
+
+
+class AuditEvent(db.Model):
+    """Who changed what and when: team changes, settings saved, workflows published and deleted.
+
+    Written in the same transaction as the change it records (builder.domain.audit), so one never
+    stands without the other. The target's label is kept as it was, since workflows get deleted."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_account_newest", "account_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int | None]
+    target_label: Mapped[str] = mapped_column(String(300), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomField(db.Model):
+    """A custom contact field the account defined (Settings > Custom fields). Values live in
+    Contact.custom_fields under `key`, which never changes once created."""
+
+    __tablename__ = "custom_fields"
+    __table_args__ = (UniqueConstraint("account_id", "key", name="uq_custom_fields_account_key"),)
+    TYPES = ("text", "number", "date", "choice", "phone", "email")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(16))
+    choices: Mapped[list[str] | None] = mapped_column(JSON)  # choice fields only
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactImportStatus(enum.StrEnum):
+    """uploaded (waiting for its mapping) -> queued -> running -> finished | failed."""
+
+    UPLOADED = "uploaded"
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class ContactImport(db.Model):
+    """A CSV upload and the job that reads it (jobqueue.contact_import). The counters move in the same
+    transaction as each chunk's contacts, so a worker killed mid-import resumes after the last chunk."""
+
+    __tablename__ = "contact_imports"
+    __table_args__ = (Index("ix_contact_imports_account", "account_id", "id"),
+                      Index("ix_contact_imports_status", "status", "updated_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(255))  # as uploaded, shown to people
+    stored_name: Mapped[str] = mapped_column(String(100))  # the file under IMPORT_DIR
+    status: Mapped[str] = mapped_column(String(20), default=ContactImportStatus.UPLOADED.value)
+    # How to read the file: {"encoding", "delimiter"}; the header row as read.
+    file_format: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    headers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mapping: Mapped[list[str] | None] = mapped_column(JSON)  # one target per column (builder.domain.contact_import)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    total: Mapped[int | None]  # data rows, counted when the job starts
+    processed: Mapped[int] = mapped_column(default=0)  # data rows committed, rejected ones included
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    bulk_enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_enrollments.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class ContactImportRejection(db.Model):
+    """A row the import refused: the report people download (row number, reason, the row as it was)."""
+
+    __tablename__ = "contact_import_rejections"
+    import_id: Mapped[int] = mapped_column(ForeignKey("contact_imports.id", ondelete="CASCADE"), primary_key=True)
+    row_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 1 = the first data row
+    reason: Mapped[str] = mapped_column(Text)
+    values: Mapped[list[str]] = mapped_column(JSON)
+
+
+class ContactImportContact(db.Model):
+    """The contacts an import created or updated, in file order, when they go on into a workflow:
+    the enroll request reads them with one INSERT ... SELECT (jobqueue.enroll.ContactQuery)."""
+
+    __tablename__ = "contact_import_contacts"
+    import_id: Mapped[int] = mapped_column(ForeignKey("contact_imports.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # the row number
+    contact_id: Mapped[int]
+
+
+class ContactImportMapping(db.Model):
+    """The mapping an account last used for a header row, offered again for a file with the same headers."""
+
+    __tablename__ = "contact_import_mappings"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    headers_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the normalised headers
+    mapping: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WorkflowTemplate(db.Model):
+    """An account's own starting point for new workflows, saved by an admin from a workflow. The graph is
+    kept as an export writes it (users by email), so a user removed since is reported, not an error."""
+
+    __tablename__ = "workflow_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    graph: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,15 +14,20 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from builder.api import (
+    audit,
     auth,
+    contact_export,
+    contact_imports,
     contacts,
     conversations,
+    custom_fields,
     dashboard,
     manual_action_session,  # noqa: F401  (adds Let's Start routes to manual_actions.bp)
     manual_actions,
     messaging_settings,
     reports,
     settings,
+    team,
     users,
     workflows,
 )
@@ -35,10 +40,12 @@ def register_api(api: Api, app: Flask, page_errors: Callable | None = None) -> N
     """`page_errors` renders an error for a page (not the API) in the app's layout."""
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for module in (auth, users, contacts, conversations, workflows, manual_actions, dashboard, reports, settings,
-                   messaging_settings):
+                   messaging_settings, team, audit, custom_fields, contact_imports, contact_export):
         csrf.exempt(module.bp)  # API writes check CSRF themselves when they come from a session
         api.register_blueprint(module.bp)
+    csrf.exempt(workflows.templates.templates_bp)  # /api/workflow-templates: the second blueprint of workflows
+    api.register_blueprint(workflows.templates.templates_bp)
+    app.extensions[PAGE_ERRORS] = page_errors
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Refused, handle_refused)
     app.register_error_handler(Exception, handle_unexpected)
-    app.extensions[PAGE_ERRORS] = page_errors

@@ -33,7 +33,16 @@ from flask import url_for
 
 from builder.domain.users import create_user
 from builder.extensions import db, socketio
-from builder.models import Account, Call, ManualAction, User, WorkflowVersion
+from builder.models import (
+    Account,
+    Call,
+    ContactImport,
+    CustomField,
+    ManualAction,
+    User,
+    WorkflowTemplate,
+    WorkflowVersion,
+)
 from builder.web.workflow_hooks import hook_secret
 from jobqueue.enroll import create_request
 from tests.factories import ApiClient, make_contact, make_workflow, run_jobs, token_for
@@ -62,14 +71,20 @@ ROUTES: dict[str, Rule] = {
     "auth.login": Rule(PUBLIC),
     "auth.logout": Rule(USER),
     "pages.home": Rule(USER),
+    "pages.favicon": Rule(PUBLIC),
     "pages.manual_actions": Rule(USER),
     "pages.manual_action_session": Rule(USER),
     "contact_pages.contacts": Rule(USER),
     "contact_pages.contact": Rule(OWNER),
+    "contact_import_pages.import_contacts": Rule(STAFF),
     "workflow_pages.workflows": Rule(USER),
     "workflow_pages.edit": Rule(STAFF),
+    "report_pages.reports": Rule(STAFF),
     "settings_pages.twilio": Rule(ADMIN),
     "settings_pages.messaging": Rule(ADMIN),
+    "team_pages.team": Rule(ADMIN),
+    "team_pages.audit": Rule(ADMIN),
+    "team_pages.profile": Rule(USER),
     "api-docs.openapi_json": Rule(PUBLIC),
     "api_auth.create_token": Rule(PUBLIC, {"email": "agent@acme.test", "password": "correct-horse"}),
     "api_contacts.list_contacts": Rule(USER),
@@ -77,6 +92,13 @@ ROUTES: dict[str, Rule] = {
     "api_contacts.get_contact": Rule(OWNER),
     "api_contacts.update_contact": Rule(OWNER, {"first_name": "Changed"}),
     "api_contacts.delete_contact": Rule(STAFF),
+    "api_contact_imports.upload": Rule(STAFF),
+    "api_contact_imports.start": Rule(STAFF, {"mapping": ["first_name"]}),
+    "api_contact_imports.get_import": Rule(STAFF),
+    "api_contact_imports.rejected_rows": Rule(STAFF),
+    "api_contact_export.export_contacts": Rule(USER),
+    "api_contacts.contact_timeline": Rule(OWNER),
+    "api_contacts.add_note": Rule(OWNER, {"body": "Called back"}),
     "api_conversations.list_messages": Rule(OWNER),
     "api_conversations.send_message": Rule(OWNER, {"body": "Hello"}),
     "api_dashboard.manual_actions": Rule(USER),
@@ -90,6 +112,13 @@ ROUTES: dict[str, Rule] = {
     "api_manual_actions.skip": Rule(OWNER),
     "api_manual_actions.start": Rule(USER, {}),
     "api_reports.call_report": Rule(USER),
+    "api_reports.manual_action_report": Rule(STAFF),
+    "api_reports.funnel": Rule(STAFF),
+    "api_custom_fields.list_fields": Rule(USER),
+    "api_custom_fields.create_field": Rule(ADMIN, {"key": "tier", "label": "Tier", "type": "text"}),
+    "api_custom_fields.update_field": Rule(ADMIN, {"label": "Renamed"}),
+    "api_custom_fields.delete_field": Rule(ADMIN),
+    "custom_field_pages.custom_fields": Rule(ADMIN),
     "api_messaging_settings.get_messaging": Rule(ADMIN),
     "api_messaging_settings.put_messaging": Rule(ADMIN, {}),
     "api_settings.get_twilio": Rule(ADMIN),
@@ -98,6 +127,15 @@ ROUTES: dict[str, Rule] = {
     "api_users.list_users": Rule(STAFF),
     "api_users.get_me": Rule(USER),
     "api_users.update_me": Rule(USER, {"phone": None}),
+    "api_users.change_my_password": Rule(USER, {"current_password": "correct-horse", "new_password": "new-horse-1"}),
+    "api_team.list_team": Rule(ADMIN),
+    "api_team.invite": Rule(ADMIN, {"email": "new@acme.test", "role": "agent"}),
+    "api_team.update_member": Rule(ADMIN, {"role": "agent"}),
+    "api_team.deactivate": Rule(ADMIN, {}),
+    "api_team.reactivate": Rule(ADMIN),
+    "api_team.reset_password": Rule(ADMIN),
+    "api_team.reassign_actions": Rule(ADMIN, {"reassign_to": None}),
+    "api_audit.list_events": Rule(ADMIN),
     "api_workflows.list_workflows": Rule(USER),
     "api_workflows.create_workflow": Rule(STAFF, GRAPH),
     "api_workflows.get_workflow": Rule(USER),
@@ -115,6 +153,16 @@ ROUTES: dict[str, Rule] = {
     "api_workflows.restore_version": Rule(STAFF),
     "api_workflows.action_types": Rule(USER),
     "api_workflows.trigger_types": Rule(USER),
+    "api_workflows.export_workflow": Rule(STAFF),
+    "api_workflows.import_workflow": Rule(STAFF, {"format": "flowdesk.workflow", "version": 1, "graph": GRAPH}),
+    "api_workflows.from_template": Rule(STAFF, {"template": "builtin:speed-to-lead"}),
+    "api_workflows.save_as_template": Rule(ADMIN, {}),
+    "api_workflow_templates.list_templates": Rule(STAFF),
+    "api_workflow_templates.delete_template": Rule(ADMIN),
+    "api_workflows.get_hook": Rule(STAFF),
+    "api_workflows.rotate_hook": Rule(STAFF),
+    "api_workflows.listen_for_sample": Rule(STAFF, {}),
+    "api_workflows.hook_sample": Rule(STAFF),
     "workflow_hooks.receive": Rule(SECRET, {"first": "Ada"}),
     "webhooks.inbound_sms": Rule(SIGNED),
     "webhooks.message_status": Rule(SIGNED),
@@ -133,8 +181,10 @@ SOCKET_EVENTS: dict[str, str] = {
 }
 
 # URL arguments -> the object they name ("number" is the workflow's first version).
-OBJECT_ARGS = {"contact_id": "contact_id", "action_id": "action_id", "workflow_id": "workflow_id",
-               "bulk_id": "bulk_id", "call_id": "call_id", "number": "number"}
+OBJECT_ARGS = {"field_key": "custom_field_key", "template_id": "template_id",
+               "contact_id": "contact_id", "action_id": "action_id", "workflow_id": "workflow_id",
+               "bulk_id": "bulk_id", "import_id": "import_id", "call_id": "call_id", "number": "number",
+               "user_id": "agent_id"}
 
 
 def endpoints(app) -> dict[str, Any]:
@@ -169,9 +219,17 @@ def objects_for(app, account: Account, owner: User, count: int) -> list[dict[str
         workflow = make_workflow(account, SMS_FLOW)
         db.session.add(WorkflowVersion(workflow_id=workflow.id, number=2, graph=GRAPH))  # a draft: diff has two
         bulk = create_request(workflow, workflow.published_version, [contact.id], is_test=False)
+        db.session.add(CustomField(account_id=account.id, key=f"field{n}", label=f"Field {n}", type="text"))
+        template = WorkflowTemplate(account_id=account.id, name="Matrix", graph=GRAPH)
+        db.session.add(template)
         db.session.commit()
         sets.append({"contact_id": contact.id, "workflow_id": workflow.id, "bulk_id": bulk.id, "number": 1,
-                     "agent_id": owner.id})
+                     "agent_id": owner.id, "custom_field_key": f"field{n}"})
+        sets[-1]["template_id"] = template.id
+        upload = ContactImport(account_id=account.id, filename="x.csv", stored_name="gone.csv", headers=["name"])
+        db.session.add(upload)
+        db.session.commit()
+        sets[-1]["import_id"] = upload.id
     run_jobs(app)
     for ids in sets:
         action = db.session.scalar(db.select(ManualAction).where(ManualAction.contact_id == ids["contact_id"]))

@@ -46,6 +46,8 @@ PAGES: dict[str, PageRule] = {
         live(p), expect(p.locator('[data-count="pending_total"]')).to_have_text(re.compile(r"^[1-9]\d*$")))),
     "contact_pages.contacts": PageRule("/contacts", EVERYONE, lambda p: (
         expect(p.locator("#contacts-body tr").filter(has_text="Grace Hopper")).to_have_count(1))),
+    "contact_import_pages.import_contacts": PageRule("/contacts/import", STAFF, lambda p: (
+        expect(p.locator("body")).to_have_attribute("data-import-ready", "true"))),
     "contact_pages.contact": PageRule("/contacts/{contact}", EVERYONE, lambda p: (
         expect(p.locator("#contact-title")).to_have_text("Grace Hopper"), wait_watching(p))),
     "pages.manual_actions": PageRule("/conversations/manual-actions", EVERYONE, lambda p: (
@@ -56,12 +58,22 @@ PAGES: dict[str, PageRule] = {
         expect(p.locator("#workflows-body")).to_contain_text("Role check flow"))),
     "workflow_pages.edit": PageRule("/workflows/{workflow}/edit", STAFF, lambda p: (
         expect(p.locator("body")).to_have_attribute("data-builder-state", "ready"))),
+    "report_pages.reports": PageRule("/reports", STAFF, lambda p: (
+        live(p), expect(p.locator("body")).to_have_attribute("data-reports-state", "ready"))),
     "settings_pages.twilio": PageRule("/settings/twilio", ADMINS, lambda p: (
         expect(p.locator("#twilio-source")).not_to_be_empty())),
     "settings_pages.messaging": PageRule("/settings/messaging", ADMINS, lambda p: (
         expect(p.locator("body")).to_have_attribute("data-settings-loaded", "true"))),
+    "team_pages.team": PageRule("/settings/team", ADMINS, lambda p: (
+        expect(p.locator("#team-body tr").filter(has_text="Sam Agent")).to_have_count(1))),
+    "team_pages.audit": PageRule("/settings/audit", ADMINS, lambda p: (
+        expect(p.locator("body")).to_have_attribute("data-list-loaded", "true"))),
+    "team_pages.profile": PageRule("/settings/profile", EVERYONE, lambda p: (
+        expect(p.locator("body")).to_have_attribute("data-profile-loaded", "true"))),
+    "custom_field_pages.custom_fields": PageRule("/settings/custom-fields", ADMINS, lambda p: (
+        expect(p.locator("body")).to_have_attribute("data-settings-loaded", "true"))),
 }
-NOT_PAGES = ("api", "hooks", "webhooks", "static")
+NOT_PAGES = ("api", "hooks", "webhooks", "static", "favicon.ico")
 
 
 def page_endpoints(app) -> set[str]:
