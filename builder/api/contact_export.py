@@ -20,7 +20,7 @@ from sqlalchemy import Select, select
 
 from builder.api.base import blueprint
 from builder.api.contacts import ContactQuery
-from builder.domain import access, contact_import, contacts
+from builder.domain import contact_import, contacts
 from builder.extensions import db
 from builder.models import Contact, ContactTag, User
 from builder.schemas.fields import PageQuery
@@ -36,26 +36,12 @@ class ExportQuery(ContactQuery):
         exclude = tuple(PageQuery._declared_fields)  # the whole filter, not a page of it
 
 
-def filtered_contacts(user: User, args: dict[str, Any]) -> Select:
-    """The contacts list's filters over what `user` may see (as GET /api/contacts applies them)."""
-    query = access.visible_contacts(user)
-    if args.get("q"):
-        query = query.where(*contacts.search_conditions(args["q"]))
-    if "tag" in args:
-        query = query.where(contacts.tag_condition(args["tag"]))
-    if "assigned_user_id" in args:
-        query = query.where(Contact.assigned_user_id == args["assigned_user_id"])
-    if "is_test" in args:
-        query = query.where(Contact.is_test.is_(args["is_test"]))
-    return query
-
-
 @bp.get("/export.csv")
 @bp.arguments(ExportQuery, location="query")
 @bp.response(200, content_type="text/csv")
 def export_contacts(args: dict[str, Any]):
     """Every contact the filters match (and the caller may see), oldest first, as CSV."""
-    query = filtered_contacts(g.user, args)
+    query = contacts.matching(g.user, args)
     custom_keys = _custom_columns(g.user.account_id, query)
     emails = dict(db.session.execute(select(User.id, User.email).where(User.account_id == g.user.account_id)).all())
     db.session.rollback()  # end the read: the pages are read in contexts of their own (SQLite: one writer)

@@ -146,16 +146,7 @@ def find_contact(contact_id: int) -> Contact:
 @bp.response(200, ContactPage)
 def list_contacts(args: dict[str, Any]):
     """Contacts the caller may see, newest first, filtered and paged."""
-    query = visible_contacts()
-    if args.get("q"):
-        query = query.where(*contacts.search_conditions(args["q"]))
-    if "tag" in args:
-        query = query.where(contacts.tag_condition(args["tag"]))  # any case
-    if "assigned_user_id" in args:
-        query = query.where(Contact.assigned_user_id == args["assigned_user_id"])
-    if "is_test" in args:
-        query = query.where(Contact.is_test.is_(args["is_test"]))
-    return paginate(query.order_by(Contact.id.desc()), args)
+    return paginate(contacts.matching(g.user, args).order_by(Contact.id.desc()), args)
 
 
 @bp.post("")

@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 
-from builder.domain import custom_fields, enrollment, handover
+from builder.domain import access, custom_fields, enrollment, handover
 from builder.domain.enrollment import tag_events
 from builder.domain.errors import Invalid
 from builder.domain.store import AfterCommit
@@ -132,3 +132,17 @@ def search_conditions(q: str) -> list[ColumnElement[bool]]:
         conditions.append(or_(*matches))
     return conditions
 
+
+def matching(user: User, filters: dict[str, Any]) -> Select:
+    """The contacts `user` may see that match the list's filters (q, tag, assigned_user_id, is_test):
+    the Contacts list, its CSV export and "select all matching" read the same rows."""
+    query = access.visible_contacts(user)
+    if filters.get("q"):
+        query = query.where(*search_conditions(filters["q"]))
+    if "tag" in filters:
+        query = query.where(tag_condition(filters["tag"]))  # any case
+    if "assigned_user_id" in filters:
+        query = query.where(Contact.assigned_user_id == filters["assigned_user_id"])
+    if "is_test" in filters:
+        query = query.where(Contact.is_test.is_(filters["is_test"]))
+    return query

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from builder.api.base import fail
 from builder.api.workflows.common import bp, find_workflow
-from builder.domain.access import EDITORS, visible_contacts
-from builder.domain.contacts import search_conditions, tag_condition
+from builder.domain import contacts as contact_rules
+from builder.domain.access import EDITORS
 from builder.domain.workflow_stats import step_stats
 from builder.extensions import db
 from builder.http.auth import require_role
@@ -128,14 +128,7 @@ def _matching_contacts(filters: dict[str, Any]) -> enroll.ContactQuery:
     Counted in the database (up to one past the limit) and handed on as a query: the request stores
     them with one INSERT ... SELECT, so a million ids never become a Python list here.
     """
-    query = visible_contacts(g.user)
-    if filters.get("q"):
-        query = query.where(*search_conditions(filters["q"]))
-    if "tag" in filters:
-        query = query.where(tag_condition(filters["tag"]))  # any case, as the list
-    if "assigned_user_id" in filters:
-        query = query.where(Contact.assigned_user_id == filters["assigned_user_id"])
-    ids = query.with_only_columns(Contact.id)
+    ids = contact_rules.matching(g.user, filters).with_only_columns(Contact.id)
     matched = db.session.scalar(select(func.count()).select_from(ids.limit(MAX_ENROLL_FILTER + 1).subquery()))
     if matched > MAX_ENROLL_FILTER:
         message = f"The filter matches more than {MAX_ENROLL_FILTER:,} contacts; narrow it down."
