@@ -18,7 +18,7 @@ from redis import RedisError
 from builder.domain import workflows
 from builder.domain.store import AfterCommit
 from builder.extensions import db
-from builder.live import action_events, conversation_events, workflow_events
+from builder.live import action_events, conversation_events, emit, workflow_events
 from jobqueue import job_names, outbox, passes
 from jobqueue.connection import REDIS_DOWN
 from jobqueue.queues import enqueue, enqueue_at
@@ -60,6 +60,8 @@ def carry_out(after: AfterCommit) -> None:
     _remove_finished_workflows({step.workflow_id for step in after.logged})
     if after.contacts:
         conversation_events.publish_contacts(after.contacts)
+    if after.ready_events:
+        emit.publish_safely(lambda: after.ready_events, "contact events")
     if after.received:
         conversation_events.publish(after.received, "created")
     if after.updated_messages:

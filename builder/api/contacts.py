@@ -27,6 +27,7 @@ from builder.domain.access import EDITORS
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.http.auth import require_role
+from builder.live import conversation_events
 from builder.models import MAX_ID, Contact
 from builder.schemas.contacts import ContactCreate, ContactPatch, ContactSchema
 from builder.schemas.fields import Id, PageQuery, PageSchema, Text
@@ -185,7 +186,9 @@ def update_contact(data: dict[str, Any], contact_id: int):
         db.session.expire(contact, ["tag_rows"])
     # The answer is the contact as it commits, dumped now: after the commit (and the live event's own
     # read) it would be expired, and reading it again would cost another transaction and two queries.
-    answer = jsonify(CONTACT.dump(contact))
+    payload = CONTACT.dump(contact)
+    conversation_events.prepare_contacts(after, [(contact, payload)])  # the live event carries the same
+    answer = jsonify(payload)
     db.session.commit()
     carry_out_committed(after)
     return answer

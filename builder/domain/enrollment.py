@@ -72,15 +72,12 @@ class _GraphCache:
 
 _graphs = _GraphCache()
 # What identifies a version in the cache, read with the workflow instead of the graph itself.
-_VERSION_KEY = (WorkflowVersion.id, WorkflowVersion.workflow_id, WorkflowVersion.number, WorkflowVersion.created_at)
+VERSION_KEY = (WorkflowVersion.id, WorkflowVersion.workflow_id, WorkflowVersion.number, WorkflowVersion.created_at)
 # The statements every event runs, built once: building one (and its cache key) costs about as much
 # as running it on SQLite.
-_LISTENING = (select(Workflow.id, *_VERSION_KEY)
+_LISTENING = (select(Workflow.id, *VERSION_KEY)
               .join(WorkflowVersion, WorkflowVersion.id == Workflow.published_version_id)
               .where(Workflow.account_id == bindparam("account_id")))
-_PUBLISHED = (select(Workflow.account_id, *_VERSION_KEY)
-              .outerjoin(WorkflowVersion, WorkflowVersion.id == Workflow.published_version_id)
-              .where(Workflow.id == bindparam("workflow_id")))
 _TAKEN = select(Enrollment.id).where(
     Enrollment.workflow_id == bindparam("workflow_id"), Enrollment.contact_id == bindparam("contact_id"),
     Enrollment.is_test.is_(False)).limit(1)
@@ -104,16 +101,12 @@ def listening(session: Session, account_id: int, types: Iterable[str]) -> list[t
     return listeners
 
 
-def published_graph(session: Session, workflow_id: int) -> tuple[int, dict | None] | None:
-    """(account id, published graph or None while unpublished) of a workflow; None if there is no such
-    workflow. One query without the graph's JSON, once the version is in the cache (shared: read only)."""
-    row = session.execute(_PUBLISHED, {"workflow_id": workflow_id}).first()
-    if row is None:
-        return None
-    account_id, *key = row
+def graph_of(session: Session, key: tuple) -> dict | None:
+    """The graph of a version read as VERSION_KEY's columns (all None: no version), from the cache when
+    it holds it (shared: read only). Lets a caller read the version with its own query's other columns."""
     if key[0] is None:
-        return account_id, None
-    return account_id, _graphs.get_many(session, [tuple(key)]).get(tuple(key))
+        return None
+    return _graphs.get_many(session, [key]).get(key)
 
 
 def enroll(session: Session, account_id: int, events: list[Event], *,

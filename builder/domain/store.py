@@ -60,13 +60,15 @@ class AfterCommit:
     removed_actions: list[ManualAction | int] = field(default_factory=list)
     started: list[int] = field(default_factory=list)  # new active runs (e.g. from triggers)
     contacts: list[int] = field(default_factory=list)  # contacts whose details changed, for open pages
+    # Live events already read in the change's own transaction, (event, payload, rooms): sent as they are.
+    ready_events: list[tuple[str, Any, list[str]]] = field(default_factory=list)
     # Actions changed (completed, reassigned, or following their contact to a new owner):
     # {action id: former assignee if it moved, else None}.
     updated_actions: dict[int, int | None] = field(default_factory=dict)
 
     def extend(self, other: AfterCommit) -> None:
         for name in ("wakeups", "resumes", "messages", "scheduled", "received", "updated_messages", "inbound_events",
-                     "manual_actions", "logged", "removed_actions", "started", "contacts"):
+                     "manual_actions", "logged", "removed_actions", "started", "contacts", "ready_events"):
             getattr(self, name).extend(getattr(other, name))
         self.updated_actions.update(other.updated_actions)
 

@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from builder.models import Workflow, new_hook_secret, utcnow
+from builder.domain.enrollment import VERSION_KEY, graph_of
+from builder.models import Workflow, WorkflowVersion, new_hook_secret, utcnow
 
 PATH_PREFIX = "/hooks/workflows"
 LISTEN_MINUTES = 10  # how long "wait for a sample request" waits by default
@@ -47,6 +48,7 @@ class HookTarget:
     secret: str
     rotated_at: datetime | None
     listen_until: datetime | None
+    version_key: tuple  # the published version as enrollment.VERSION_KEY reads it (all None if unpublished)
 
     def accepts(self, given: str, workflow_id: int, secret_key: str) -> bool:
         ok = hmac.compare_digest(given.encode(), self.secret.encode())
@@ -58,13 +60,24 @@ class HookTarget:
         return self.listen_until is not None and self.listen_until > (now or utcnow())
 
 
-_TARGET = select(Workflow.account_id, Workflow.hook_secret, Workflow.hook_rotated_at, Workflow.hook_listen_until).where(
-    Workflow.id == bindparam("workflow_id"))
+# One query per hook request: the secret and the published version's key (its graph comes from the cache).
+_TARGET = (select(Workflow.account_id, Workflow.hook_secret, Workflow.hook_rotated_at, Workflow.hook_listen_until,
+                  *VERSION_KEY)
+           .outerjoin(WorkflowVersion, WorkflowVersion.id == Workflow.published_version_id)
+           .where(Workflow.id == bindparam("workflow_id")))
 
 
 def find_target(session: Session, workflow_id: int) -> HookTarget | None:
     row = session.execute(_TARGET, {"workflow_id": workflow_id}).first()
-    return HookTarget(*row) if row is not None else None
+    if row is None:
+        return None
+    account_id, secret, rotated_at, listen_until, *key = row
+    return HookTarget(account_id, secret, rotated_at, listen_until, tuple(key))
+
+
+def published_graph(session: Session, target: HookTarget) -> dict | None:
+    """The hook's workflow's published graph (shared: read only), or None while it is unpublished."""
+    return graph_of(session, target.version_key)
 
 
 def current_secret(session: Session, workflow_id: int) -> str | None:

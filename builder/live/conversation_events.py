@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, inspect, select
 
 from builder.domain.access import active_ids, staff_ids
+from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.live import emit
 from builder.models import Contact, Message
@@ -112,6 +113,18 @@ def publish_contacts(contact_ids: Iterable[int]) -> None:
     ids = sorted(set(contact_ids))
     if ids:
         emit.publish_safely(lambda: _contact_messages(ids), "contact events")
+
+
+def prepare_contacts(after: AfterCommit, dumped: Iterable[tuple[Contact, dict]]) -> None:
+    """Read who hears about these contacts now, in the change's own transaction, with their payloads as
+    dumped for the answer: the publish after the commit then sends them as they are, with no second
+    transaction to read them again (on SQLite, one more turn of the write lock for every edit)."""
+    dumped = [(contact, payload) for contact, payload in dumped if contact.deleted_at is None]
+    rooms = audience((c.id, c.account_id, c.assigned_user_id) for c, _ in dumped)
+    ids = {contact.id for contact, _ in dumped}
+    after.contacts[:] = [cid for cid in after.contacts if cid not in ids]
+    after.ready_events.extend((CONTACT_EVENT, payload, rooms[contact.id]) for contact, payload in dumped
+                              if rooms[contact.id])
 
 
 def _contact_messages(ids: list[int]) -> list[emit.Emit]:

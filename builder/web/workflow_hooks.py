@@ -143,10 +143,7 @@ def receive(workflow_id: int, secret: str):
     target = workflow_hooks.find_target(db.session, workflow_id) if 0 < workflow_id <= MAX_ID else None
     if target is None or not target.accepts(secret, workflow_id, current_app.config["SECRET_KEY"]):
         return _error(404, "not_found", "No such webhook.")
-    published = enrollment.published_graph(db.session, workflow_id)
-    if published is None:
-        return _error(404, "not_found", "No such webhook.")
-    account_id, graph = published
+    account_id, graph = target.account_id, workflow_hooks.published_graph(db.session, target)
     trigger = (graph or {}).get("trigger") or {}
     live = trigger.get("type") == INBOUND_WEBHOOK
     listening = target.listening()

@@ -260,6 +260,17 @@ def test_an_edit_is_announced_with_the_row_the_api_returns(app, account, users, 
     assert listeners["agent2"].get_received() == []
 
 
+def test_a_reassignment_is_not_heard_by_the_former_assignee(app, account, users, listeners):
+    # Who hears is read in the edit's own transaction: the former owner's open page hears nothing more.
+    contact = make_contact(account, assigned_user_id=users["agent"].id)
+    assert watch(listeners, contact)["agent"]
+    drain(*listeners.values())
+    row = ApiClient(app.test_client(), users["manager"]).patch(
+        f"/api/contacts/{contact.id}", json={"assigned_user_id": users["agent2"].id}).json
+    assert contact_events(listeners["manager"]) == [row] and row["assigned_user_id"] == users["agent2"].id
+    assert contact_events(listeners["agent"]) == []
+
+
 def test_a_send_the_reconciler_marks_unknown_is_announced(app, account, users, listeners):
     from builder.models import Message
     from jobqueue import recovery
