@@ -52,6 +52,9 @@ def from_env() -> dict:
         # Contacts per enrollment job, and per database transaction inside it.
         "ENROLL_CHUNK_SIZE": int(os.environ.get("ENROLL_CHUNK_SIZE", "500")),
         "ENGINE_TXN_SIZE": int(os.environ.get("ENGINE_TXN_SIZE", "100")),
+        # Milliseconds a batched pass lets events gather before it reads (jobqueue.passes): a steady stream of
+        # events is then taken several to a job instead of one or two, each job costing RQ's bookkeeping.
+        "PASS_GATHER_MS": int(os.environ.get("PASS_GATHER_MS", "20")),
         # How long a Let's Start claim on a manual action lasts without activity.
         "CLAIM_LEASE_SECONDS": int(os.environ.get("CLAIM_LEASE_SECONDS", "600")),
         # The reconciler re-enqueues work overdue by more than the grace period.

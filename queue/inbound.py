@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -60,6 +61,34 @@ def reaction(fn: Reaction) -> Reaction:
     work that must wait for the commit (resumes, timers) goes in the AfterCommit."""
     REACTIONS.append(fn)
     return fn
+
+
+Finisher = Callable[[AfterCommit], None]
+FINISHERS: list[Finisher] = []
+_SHARED = "flowdesk.inbound_transaction"  # the session.info key of what reactions share in a transaction
+
+
+def before_commit(fn: Finisher) -> Finisher:
+    """Register `fn` to run once per transaction of inbound SMS, after their reactions and just before the
+    commit: what the reactions gathered across the transaction's messages (transaction_state) is saved there."""
+    FINISHERS.append(fn)
+    return fn
+
+
+def transaction_state() -> dict[str, Any]:
+    """A dict the reactions share across every message recorded in the current transaction, emptied when
+    the next one starts: a burst of replies then writes its step logs and counters once, not per reply."""
+    return db.session.info.setdefault(_SHARED, {})
+
+
+def _start_transaction() -> None:
+    db.session.info.pop(_SHARED, None)  # whatever a rolled-back transaction gathered is gone with it
+
+
+def _end_transaction(after: AfterCommit) -> None:
+    for finish in FINISHERS:
+        finish(after)
+    db.session.info.pop(_SHARED, None)
 
 
 # --- the webhook's half ------------------------------------------------------
@@ -139,6 +168,9 @@ def _finish(event_id: int, **values) -> bool:
 def _record(event: InboundEvent, phone: str, after: AfterCommit) -> InboundSms:
     payload = event.payload
     contact, created = _contact_for(event.account_id, phone, after)
+    # The session's identity map holds objects weakly: kept here, the reactions' session.get of this
+    # contact is answered from memory rather than by reading it (and its tags) again.
+    transaction_state().setdefault("held", []).append(contact)
     message = Message(
         account_id=event.account_id, contact_id=contact.id, direction="inbound", channel="sms",
         from_number=phone, to_number=(payload.get("To") or "")[:20] or None, body=payload.get("Body", ""),
@@ -178,9 +210,11 @@ def _process_together(event_ids: list[int]) -> None:
     """Record the events in one transaction and carry out what follows once (a burst of replies
     is one commit and one round of live events). If one of them cannot be, take them one by one."""
     after = AfterCommit()
+    _start_transaction()
     try:
         for event_id in event_ids:
             _take(event_id, after)
+        _end_transaction(after)
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -200,8 +234,10 @@ def process_event(event_id: int) -> InboundSms | None:
     """Record one stored event in its contact's conversation and run the reactions.
     Safe to run twice, or twice at once: the second does nothing."""
     after = AfterCommit()
+    _start_transaction()
     try:
         inbound = _take(event_id, after)
+        _end_transaction(after)
         db.session.commit()
     except (IntegrityError, _TakenElsewhere):  # another job recorded this MessageSid first
         db.session.rollback()

@@ -18,6 +18,7 @@ lost expires on its own after PENDING_SECONDS.
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -58,7 +59,14 @@ class Pass:
         return True
 
     def begin(self) -> None:
-        """Called by the pass before it reads: from here on, a new event asks for the next pass."""
+        """Called by the pass before it reads: from here on, a new event asks for the next pass.
+
+        First it lets events gather for PASS_GATHER_MS: while the key stays set their asks queue nothing, so
+        a steady stream of events is taken several to a pass rather than one or two, each pass costing RQ's
+        own bookkeeping (a few ms of CPU). An event-started run waits that much longer to start."""
+        gather = current_app.config["PASS_GATHER_MS"] / 1000
+        if gather > 0:
+            time.sleep(gather)
         get_redis().delete(self.key())
 
 

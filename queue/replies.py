@@ -40,7 +40,7 @@ from engine import interpreter
 from engine.actions.wait_for_reply import REPLY
 from engine.statuses import OPEN_VALUES, RunStatus
 from engine.triggers import CUSTOMER_REPLIED, Event
-from jobqueue.inbound import InboundSms, reaction
+from jobqueue.inbound import InboundSms, before_commit, reaction, transaction_state
 from jobqueue.runner import graphs_for, rotation_counter
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def _words(words: tuple[str, ...]) -> frozenset[str]:
 @reaction
 def react(sms: InboundSms, after: AfterCommit) -> None:
     contact = db.session.get(Contact, sms.contact_id)
-    account = db.session.get(Account, sms.account_id)
+    account = _account(sms.account_id)
     opt_out, opt_in = _words(account.opt_out_words), _words(account.opt_in_words)
     word = keyword(sms.body)
     if word in opt_out:
@@ -82,8 +82,9 @@ def react(sms: InboundSms, after: AfterCommit) -> None:
     elif word in HELP:
         _help_reply(sms, contact, after)
     # Runs that stop on a response end first: a stopped run does not take its Replied exit.
-    _stop_on_response(sms, after)
-    _resolve_waits(sms, after)
+    runs = _open_runs(sms, OPEN)
+    _stop_on_response(sms, runs, after)
+    _resolve_waits(sms, [run for run in runs if run.status == RunStatus.WAITING], after)
     if word not in opt_out:
         started = enrollment.enroll(db.session, sms.account_id,
                                   [Event(CUSTOMER_REPLIED, contact.id, f"reply:{sms.message_id}", text=sms.body)])
@@ -93,7 +94,7 @@ def react(sms: InboundSms, after: AfterCommit) -> None:
 def _help_reply(sms: InboundSms, contact: Contact, after: AfterCommit) -> None:
     message = Message(
         account_id=sms.account_id, contact_id=contact.id, direction="outbound", channel="sms",
-        to_number=sms.from_number, body=help_text(db.session.get(Account, sms.account_id)), status=MessageStatus.QUEUED,
+        to_number=sms.from_number, body=help_text(_account(sms.account_id)), status=MessageStatus.QUEUED,
         idempotency_key=f"help:{sms.message_id}",
     )
     db.session.add(message)
@@ -108,12 +109,14 @@ def _open_runs(sms: InboundSms, statuses: tuple[str, ...]) -> list[Enrollment]:
     ))
 
 
-def _resolve_waits(sms: InboundSms, after: AfterCommit) -> None:
+def _resolve_waits(sms: InboundSms, runs: list[Enrollment], after: AfterCommit) -> None:
     """Waiting runs take their Replied exit here, in the transaction that records the reply, and
-    are left ready: the ready-runs pass moves them on with every other run a burst made ready."""
-    runs = _open_runs(sms, ("waiting",))
+    are left ready: the ready-runs pass moves them on with every other run a burst made ready.
+    Their step logs and counters are saved once for the whole transaction (_save_resumed)."""
+    if not runs:
+        return
     graphs = graphs_for({r.version_id for r in runs})
-    store = SqlStore(db.session, sms.account_id, rotation_counter)
+    store = _transaction_store(sms.account_id)
     contact = db.session.get(Contact, sms.contact_id)
     now = utcnow()
     for run in runs:
@@ -125,12 +128,31 @@ def _resolve_waits(sms: InboundSms, after: AfterCommit) -> None:
         store.note_pause(run)
         if run.status == RunStatus.ACTIVE:
             after.started.append(run.id)
-    store.flush_batched()
-    after.extend(store.after_commit)
 
 
-def _stop_on_response(sms: InboundSms, after: AfterCommit) -> None:
-    runs = _open_runs(sms, OPEN)
+def _account(account_id: int) -> Account:
+    """Read once per transaction (its keywords), however many replies it records."""
+    accounts = transaction_state().setdefault("accounts", {})
+    if account_id not in accounts:
+        accounts[account_id] = db.session.get(Account, account_id)
+    return accounts[account_id]
+
+
+def _transaction_store(account_id: int) -> SqlStore:
+    stores = transaction_state().setdefault("stores", {})
+    if account_id not in stores:
+        stores[account_id] = SqlStore(db.session, account_id, rotation_counter)
+    return stores[account_id]
+
+
+@before_commit
+def _save_resumed(after: AfterCommit) -> None:
+    for store in transaction_state().get("stores", {}).values():
+        store.flush_batched()
+        after.extend(store.after_commit)
+
+
+def _stop_on_response(sms: InboundSms, runs: list[Enrollment], after: AfterCommit) -> None:
     graphs = graphs_for({r.version_id for r in runs})
     stopping = [r for r in runs if graphs[r.version_id].settings.get("stop_on_response")]
     if not stopping:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -66,6 +69,25 @@ def test_an_event_after_the_pass_has_read_gets_a_pass_of_its_own(app):
     passes.READY_RUNS.begin()  # the pass is about to read the database
     assert passes.READY_RUNS.request() is True  # so a change committed now needs the next one
     assert queued(app) == [job_names.ADVANCE_READY, job_names.ADVANCE_READY]
+
+
+def test_events_asking_while_the_pass_gathers_join_it(app):
+    app.config["PASS_GATHER_MS"] = 300
+    assert passes.READY_RUNS.request() is True
+    asked: list[bool] = []
+
+    def ask() -> None:  # an event committed while the queued pass waits for more to gather
+        time.sleep(0.05)
+        with app.app_context():
+            asked.append(passes.READY_RUNS.request())
+
+    event = threading.Thread(target=ask)
+    event.start()
+    passes.READY_RUNS.begin()
+    event.join()
+    assert asked == [False]  # no second job: the pass about to read takes it
+    assert queued(app) == [job_names.ADVANCE_READY]
+    assert passes.READY_RUNS.request() is True  # once it has begun reading, the next pass is asked for
 
 
 def test_a_pass_takes_runs_in_batches_and_goes_on_past_the_first(app, account, client):
