@@ -19,9 +19,11 @@ from builder.web import (
     contact_pages,
     custom_field_pages,
     error_pages,
+    integration_pages,
     pages,
     report_pages,
     settings_pages,
+    task_pages,
     team_pages,
     twilio_webhooks,
     workflow_hooks,
@@ -61,8 +63,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(contact_import_pages.bp)
     app.register_blueprint(report_pages.bp)
     app.register_blueprint(settings_pages.bp)
+    app.register_blueprint(integration_pages.bp)
     app.register_blueprint(custom_field_pages.bp)
     app.register_blueprint(team_pages.bp)
+    app.register_blueprint(task_pages.bp)
     csrf.exempt(twilio_webhooks.bp)  # Twilio signs its requests instead
     app.register_blueprint(twilio_webhooks.bp)
     csrf.exempt(workflow_hooks.bp)  # authenticated by the secret in the URL

@@ -48,6 +48,13 @@ def from_env() -> dict:
         # Seconds before each new attempt after a 429 or 5xx; when they run out the message fails.
         "TWILIO_RETRY_DELAYS": _seconds_list(os.environ.get("TWILIO_RETRY_DELAYS", "5,30,120,600")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
+        # Outbound webhooks and Slack (jobqueue.outbound_http): hosts (host or host:port, comma-separated) that may
+        # resolve to private, loopback or other internal addresses; every other destination must be public.
+        "ALLOWED_WEBHOOK_HOSTS": os.environ.get("ALLOWED_WEBHOOK_HOSTS", ""),
+        # Seconds before each retry of a request refused for now (connection error, timeout, 429, 5xx).
+        "WEBHOOK_RETRY_DELAYS": _seconds_list(os.environ.get("WEBHOOK_RETRY_DELAYS", "10,60,300,900,3600")),
+        # A receiver's Retry-After is honoured up to this many seconds.
+        "WEBHOOK_MAX_RETRY_AFTER_SECONDS": int(os.environ.get("WEBHOOK_MAX_RETRY_AFTER_SECONDS", "600")),
         "DEFAULT_PHONE_REGION": os.environ.get("DEFAULT_PHONE_REGION", "US"),
         # Contacts per enrollment job, and per database transaction inside it.
         "ENROLL_CHUNK_SIZE": int(os.environ.get("ENROLL_CHUNK_SIZE", "500")),

@@ -150,6 +150,9 @@ class Contact(db.Model):
     assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     dnd_sms: Mapped[bool] = mapped_column(default=False)
     dnd_call: Mapped[bool] = mapped_column(default=False)
+    dnd_email: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # Moved by workflows (Modify Contact Engagement Score); may go below zero.
+    engagement_score: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     is_test: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -658,3 +661,153 @@ class WorkflowTemplate(db.Model):
     graph: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- internal notifications ---
+class NotificationSms(enum.StrEnum):
+    """The copy of a notification texted to its user's own phone: queued -> sending -> sent | failed, or
+    unknown when a send was cut short (it is never tried again, so never sent twice)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class Notification(db.Model):
+    """An in-app notification for one user (the Send Internal Notification action). Written in the engine pass's
+    transaction; unique per (step run, user), so a step run never notifies anyone twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", "user_id", name="uq_notifications_key_user"),
+        Index("ix_notifications_user", "user_id", "id"),
+        # The bell's count and the unread filter: only the rows still unread.
+        Index("ix_notifications_user_unread", "user_id", "id",
+              postgresql_where=text("read_at IS NULL"), sqlite_where=text("read_at IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(80))
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    # The copy texted to the user's own phone when the step asks for one (jobqueue.notification_sms):
+    # queued -> sending -> sent | failed | unknown (cut short: never sent again). Null: no text was asked for.
+    sms_to: Mapped[str | None] = mapped_column(String(20))
+    sms_status: Mapped[str | None] = mapped_column(String(20))
+    sms_error: Mapped[str | None] = mapped_column(Text)
+    sms_sent_at: Mapped[datetime | None]
+
+
+# --- outbound webhooks and Slack ---
+class OutboundStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its first attempt or a retry (retry_at)
+    SENDING = "sending"  # claimed by a worker; an attempt is on the line
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # its run had moved on before it was sent
+
+
+class OutboundSettings(db.Model):
+    """An account's secrets for outbound requests: the signing secret of its webhooks and its Slack
+    incoming-webhook URL, both encrypted at rest (builder/integrations/outbound.py)."""
+
+    __tablename__ = "outbound_settings"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    signing_secret_encrypted: Mapped[str] = mapped_column(Text)
+    slack_webhook_url_encrypted: Mapped[str | None] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutboundRequest(db.Model):
+    """One HTTP request a Webhook or Slack step asked for, sent by a job after the step's pass committed
+    (jobqueue.outbound_http); its run stays parked until the request succeeds or fails for good."""
+
+    __tablename__ = "outbound_requests"
+    __table_args__ = (Index("ix_outbound_requests_status", "status", "retry_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"), index=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))  # webhook | slack (its URL is read from the settings when sent)
+    method: Mapped[str] = mapped_column(String(7))
+    url: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[list[list[str]]] = mapped_column(JSON)  # [[name, value], ...] as rendered
+    body: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    timeout_seconds: Mapped[int] = mapped_column(default=10)
+    max_attempts: Mapped[int] = mapped_column(default=1)
+    # The step run's key: sent as Idempotency-Key on every attempt, so receivers can drop repeats.
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default=OutboundStatus.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    retry_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    response_status: Mapped[int | None]
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"headers", "body", "truncated"}
+    error: Mapped[str | None] = mapped_column(Text)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+# --- tasks ---
+
+class TaskStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+
+
+class Task(db.Model):
+    """A to-do about a contact for one person, due at a time: added by a user or by a workflow's Add Task step.
+
+    Deleting sets deleted_at (the row stays, so the live event that announces it can still say to whom)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        # "My open tasks by due date": an assignee's list and their dashboard counts.
+        Index("ix_tasks_assignee_due", "account_id", "assignee_id", "status", "due_at"),
+        # Everyone's tasks by due date (admins and managers).
+        Index("ix_tasks_account_due", "account_id", "status", "due_at"),
+        # A contact's tasks, on their page.
+        Index("ix_tasks_contact", "contact_id", "status", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN.value)
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who added it: a user, or a workflow run (its step run's idempotency key makes a retried pass add it once).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+    contact: Mapped[Contact] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    workflow: Mapped[Workflow | None] = relationship()
+
+
+# --- contact actions ---
+# Find Contact and Create Contact look a contact up by email in any case, within its account.
+Index("ix_contacts_account_email_lower", Contact.account_id, func.lower(Contact.email))

@@ -8,7 +8,8 @@ from typing import Any
 
 from engine.ports import ContactView
 
-STANDARD_FIELDS = ("first_name", "last_name", "email", "phone", "timezone", "assigned_user_id", "tags")
+STANDARD_FIELDS = ("first_name", "last_name", "email", "phone", "timezone", "assigned_user_id", "tags",
+                   "engagement_score")
 
 
 def _text(v: Any) -> str:

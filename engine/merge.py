@@ -171,6 +171,7 @@ def contact_context(contact: ContactView) -> dict[str, Any]:
             "phone": contact.phone or "",
             "timezone": contact.timezone,
             "tags": list(contact.tags),
+            "engagement_score": contact.engagement_score or 0,
             "custom": custom,
             **{k: v for k, v in custom.items() if k.isidentifier() and k not in _RESERVED},
         }
@@ -179,7 +180,7 @@ def contact_context(contact: ContactView) -> dict[str, Any]:
 
 # The standard fields of contact_context; custom keys are reached under contact.custom or, when
 # they are names and not one of these, as contact.<key> too.
-STANDARD_FIELDS = ("id", "first_name", "last_name", "name", "email", "phone", "timezone", "tags")
+STANDARD_FIELDS = ("id", "first_name", "last_name", "name", "email", "phone", "timezone", "tags", "engagement_score")
 _RESERVED = {*STANDARD_FIELDS, "custom"}
 
 

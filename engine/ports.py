@@ -16,6 +16,8 @@ class ContactView(Protocol):
     assigned_user_id: int | None
     dnd_sms: bool
     dnd_call: bool
+    dnd_email: bool
+    engagement_score: int
     custom_fields: dict[str, Any]
     deleted_at: datetime | None
 
@@ -64,6 +66,85 @@ class Store(Protocol):
         self, run: RunState, contact: ContactView, *, kind: str, name: str, message: str | None,
         parks: bool, step_id: str, key: str,
     ) -> int: ...
+
+    # --- internal notifications ---
+    def active_user_ids_in_role(self, role: str) -> list[int]:
+        """The account's active users with `role`, by id."""
+        ...
+
+    def user_phones(self, user_ids: list[int]) -> dict[int, str | None]:
+        """The phone number each of these users gave in their profile (None: no phone)."""
+        ...
+
+    def notify_users(
+        self, run: RunState, contact: ContactView, user_ids: list[int], *, title: str, body: str, key: str,
+        sms_to: dict[int, str] | None = None,
+    ) -> list[int]:
+        """One in-app notification per user, about `contact`; users already notified under `key` (the step
+        run's idempotency key) are not notified again. A user in `sms_to` also gets a copy texted to that
+        number after the commit. Returns the new notifications' ids."""
+        ...
+
+    # --- tasks ---
+    def create_task(
+        self, run: RunState, contact: ContactView, *, title: str, body: str, assignee_id: int, due_at: datetime,
+        key: str,
+    ) -> int:
+        """A task about `contact` for `assignee_id`, due at `due_at` (naive UTC). A task already added under
+        `key` (the step run's idempotency key) is not added again: its id is returned."""
+        ...
+
+    # --- outbound webhooks ---
+    def queue_outbound_request(self, run: RunState, step_id: str, request: dict[str, Any], key: str) -> int:
+        """Store an HTTP request (kind, method, url, headers, body, content_type, timeout_seconds,
+        max_attempts) for the job layer to send once the pass has committed; returns its id."""
+        ...
+
+    def outbound_result(self, request_id: int) -> dict[str, Any] | None:
+        """A finished request of this account: {"request_id", "outcome" ("succeeded" or "failed"), "status",
+        "attempts", "headers", "body", "truncated", "error"}; None while it is still on its way."""
+        ...
+
+    def slack_configured(self) -> bool:
+        """Whether the account has a Slack incoming-webhook URL."""
+        ...
+
+    # --- contact actions ---
+    def normalize_phone(self, raw: str) -> str:
+        """`raw` as an E.164 number, read as the account's contacts' numbers are; ValueError (a message fit
+        for the log) when it is not a phone number."""
+        ...
+
+    def find_contact(self, field: str, value: Any) -> ContactView | None:
+        """The account's first contact (oldest), not deleted, whose `field` equals `value`: "phone" (E.164),
+        "email" (in any case) or "custom.<key>" (a custom value as stored, in any case)."""
+        ...
+
+    def custom_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Custom field values checked and normalised as the account's field definitions say; ValueError
+        naming the key when one does not fit."""
+        ...
+
+    def create_contact(self, run: RunState, values: dict[str, Any]) -> ContactView:
+        """A new contact (a test contact for a test run) through the app's one creation path, so
+        "contact created" and "tag added" workflows start for it. `values`: checked standard fields
+        (phone in E.164) and custom_fields as custom_values returns them."""
+        ...
+
+    def update_contact(self, contact: ContactView, values: dict[str, Any]) -> None:
+        """Change these fields through the app's one update path (custom_fields merge key by key)."""
+        ...
+
+    def set_dnd(self, contact: ContactView, fields: list[str], on: bool) -> None:
+        """Set the do-not-disturb flags named (dnd_sms, dnd_call, dnd_email); open pages hear of it."""
+        ...
+
+    def set_engagement_score(self, contact: ContactView, score: int) -> None: ...
+
+    def delete_contact(self, contact: ContactView) -> None:
+        """Soft-delete as the app does everywhere: the contact's other open runs end, its queued manual
+        actions leave the queue."""
+        ...
 
     def log_step(self, row: dict[str, Any]) -> None: ...
 

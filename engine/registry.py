@@ -98,6 +98,15 @@ def action_for(step: Step) -> Action:
     return action
 
 
+def user_fields(action_type: str) -> tuple[str, ...]:
+    """The config fields of an action type that hold user ids, read from its schema (`kind: "users"`):
+    saving checks they name users of the account, and workflow files carry them as emails."""
+    action = get(action_type)
+    if action is None:
+        return ()
+    return tuple(name for name, f in action.schema().fields.items() if f.metadata.get("kind") == "users")
+
+
 def all_actions() -> list[Action]:
     return list(_REGISTRY.values())
 

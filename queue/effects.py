@@ -18,8 +18,8 @@ from redis import RedisError
 from builder.domain import workflows
 from builder.domain.store import AfterCommit
 from builder.extensions import db
-from builder.live import action_events, conversation_events, emit, workflow_events
-from jobqueue import job_names, outbox, passes
+from builder.live import action_events, conversation_events, emit, notification_events, task_events, workflow_events
+from jobqueue import job_names, notification_sms, outbox, passes
 from jobqueue.connection import REDIS_DOWN
 from jobqueue.queues import enqueue, enqueue_at
 
@@ -62,6 +62,13 @@ def carry_out(after: AfterCommit) -> None:
         conversation_events.publish_contacts(after.contacts)
     if after.ready_events:
         emit.publish_safely(lambda: after.ready_events, "contact events")
+    if after.notifications:
+        notification_events.publish_created(after.notifications)
+    if after.task_events:
+        task_events.publish(after.task_events)
+    if after.outbound_requests:  # Webhook and Slack steps: a job sends them (a receiver may be slow)
+        with deferrable(f"outbound requests {_ids(after.outbound_requests)}"):
+            enqueue(job_names.SEND_OUTBOUND_REQUESTS, after.outbound_requests)
     if after.received:
         conversation_events.publish(after.received, "created")
     if after.updated_messages:
@@ -72,6 +79,8 @@ def carry_out(after: AfterCommit) -> None:
         # outbox claims and sends straight from the database (a scheduled message is not due yet,
         # so the claim leaves it for its job).
         outbox.deliver([m.id for m in after.messages])
+    if after.notification_texts:  # the copies to users' own phones, claimed then sent: after the rest, likewise
+        notification_sms.deliver(after.notification_texts)
 
 
 def carry_out_committed(after: AfterCommit) -> None:

@@ -9,6 +9,8 @@ from jobqueue import (
     effects,
     enroll,
     inbound,
+    notification_sms,
+    outbound_http,
     outbox,
     pruning,
     ready,
@@ -78,6 +80,18 @@ def publish_workflow_stats(workflow_id: int) -> None:
 def import_contacts(import_id: int) -> None:
     """A CSV import of contacts, from its last committed chunk on (jobqueue.contact_import)."""
     contact_import.run(import_id)
+
+
+@job
+def send_outbound_requests(request_ids: list[int]) -> None:
+    """Webhook and Slack requests, each sent once per attempt (jobqueue.outbound_http)."""
+    outbound_http.send(request_ids)
+
+
+@job
+def deliver_notification_texts(notification_ids: list[int]) -> None:
+    """Copies of notifications to users' phones whose send after the commit was lost (the reconciler's)."""
+    notification_sms.deliver(notification_ids)
 
 
 @job

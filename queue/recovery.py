@@ -32,7 +32,7 @@ from builder.models import (
     utcnow,
 )
 from engine.statuses import RunStatus
-from jobqueue import inbound, job_names
+from jobqueue import inbound, job_names, notification_sms, outbound_http
 from jobqueue.connection import get_redis
 from jobqueue.enroll import ADVANCE, batch_due_at, schedule_batches
 from jobqueue.queues import enqueue, enqueue_many
@@ -57,12 +57,17 @@ def reconcile() -> dict[str, int]:
         "unsent_messages": _unsent_messages(cutoff),
         "inbound_events": inbound.requeue_unprocessed(cutoff),
         "contact_imports": _stalled_imports(cutoff),
+        **outbound_http.recover(cutoff),  # Webhook and Slack requests: lost sends, cut-short attempts
     }
     interrupted = _interrupted_sends(cutoff)
     counts["interrupted_sends"] = len(interrupted)
+    texts, stuck_texts = notification_sms.recover(cutoff, LIMIT)
+    counts["notification_texts"], counts["interrupted_notification_texts"] = len(texts), len(stuck_texts)
     db.session.commit()
     if interrupted:
         conversation_events.publish(interrupted, "updated")  # open threads show "Unknown" without a reload
+    if texts:
+        enqueue(job_names.DELIVER_NOTIFICATION_TEXTS, texts)
     found = {k: v for k, v in counts.items() if v}
     if found:
         log.warning("reconciler re-enqueued lost work: %s", found)

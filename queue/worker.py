@@ -150,6 +150,7 @@ IN_PROCESS = frozenset({
     job_names.ENROLL_BATCH, job_names.ADVANCE_ENROLLMENTS, job_names.ADVANCE_READY,
     job_names.RESUME_ENROLLMENT, job_names.DELIVER_MESSAGES, job_names.PROCESS_INBOUND,
     job_names.PROCESS_INBOUND_PASS, job_names.RECONCILE, job_names.PUBLISH_WORKFLOW_STATS,
+    job_names.DELIVER_NOTIFICATION_TEXTS,
 })
 # Not CONTACT_IMPORT: it runs for minutes and holds a chunk of the file; its work-horse gives the memory back.
 

@@ -22,11 +22,14 @@ from builder.api import (
     conversations,
     custom_fields,
     dashboard,
+    integration_settings,
     manual_action_session,  # noqa: F401  (adds Let's Start routes to manual_actions.bp)
     manual_actions,
     messaging_settings,
+    notifications,
     reports,
     settings,
+    tasks,
     team,
     users,
     workflows,
@@ -40,9 +43,12 @@ def register_api(api: Api, app: Flask, page_errors: Callable | None = None) -> N
     """`page_errors` renders an error for a page (not the API) in the app's layout."""
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for module in (auth, users, contacts, conversations, workflows, manual_actions, dashboard, reports, settings,
-                   messaging_settings, team, audit, custom_fields, contact_imports, contact_export):
+                   messaging_settings, team, audit, custom_fields, contact_imports, contact_export,
+                   notifications, tasks):
         csrf.exempt(module.bp)  # API writes check CSRF themselves when they come from a session
         api.register_blueprint(module.bp)
+    csrf.exempt(integration_settings.bp)  # Settings > Integrations (outbound webhooks, Slack)
+    api.register_blueprint(integration_settings.bp)
     csrf.exempt(workflows.templates.templates_bp)  # /api/workflow-templates: the second blueprint of workflows
     api.register_blueprint(workflows.templates.templates_bp)
     app.extensions[PAGE_ERRORS] = page_errors

@@ -28,7 +28,7 @@ from builder.schemas.fields import PageQuery
 bp = blueprint("api_contact_export", "/contacts", description="Contacts")
 ROWS_PER_QUERY = 1000
 STANDARD = ("id", "first_name", "last_name", "email", "phone", "timezone", "tags", "assigned_to", "dnd_sms",
-            "dnd_call", "is_test", "created_at")
+            "dnd_call", "dnd_email", "engagement_score", "is_test", "created_at")
 
 
 class ExportQuery(ContactQuery):
@@ -47,7 +47,8 @@ def export_contacts(args: dict[str, Any]):
     db.session.rollback()  # end the read: the pages are read in contexts of their own (SQLite: one writer)
     columns = query.with_only_columns(Contact.id, Contact.first_name, Contact.last_name, Contact.email,
                                       Contact.phone, Contact.timezone, Contact.assigned_user_id, Contact.dnd_sms,
-                                      Contact.dnd_call, Contact.is_test, Contact.created_at, Contact.custom_fields)
+                                      Contact.dnd_call, Contact.dnd_email, Contact.engagement_score, Contact.is_test,
+                                      Contact.created_at, Contact.custom_fields)
     header = csv_line([*STANDARD, *custom_keys])
     body = paged(lambda after: _page(columns, after, custom_keys, emails))
     return Response(chain([header], body), mimetype="text/csv",
@@ -99,10 +100,12 @@ def _page(columns: Select, after: int, custom_keys: list[str], emails: dict[int,
         tags.setdefault(contact_id, []).append(tag)
     out = io.StringIO()
     writer = csv.writer(out)
-    for (cid, first, last, email, phone, tz, assignee, dnd_sms, dnd_call, is_test, created_at, custom) in page:
+    for (cid, first, last, email, phone, tz, assignee, dnd_sms, dnd_call, dnd_email, score, is_test, created_at,
+         custom) in page:
         custom = custom or {}
         cells = [cid, first, last, email or "", phone or "", tz, ", ".join(tags.get(cid, [])),
-                 emails.get(assignee, ""), dnd_sms, dnd_call, is_test, created_at.isoformat(timespec="seconds"),
+                 emails.get(assignee, ""), dnd_sms, dnd_call, dnd_email, score, is_test,
+                 created_at.isoformat(timespec="seconds"),
                  *(_text(custom.get(key)) for key in custom_keys)]
         writer.writerow([contact_import.spreadsheet_safe(c) if isinstance(c, str) else c for c in cells])
     return out.getvalue(), page[-1][0] if len(page) == ROWS_PER_QUERY else None

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import String, cast, func, insert, select
 from sqlalchemy.orm import Session
 
-from builder.domain import handover, step_counts
+from builder import config
+from builder.domain import custom_fields, handover, phones, step_counts
+from builder.domain.errors import Invalid
 from builder.models import (
     Account,
     Contact,
@@ -26,6 +28,12 @@ from builder.models import (
     Message,
     MessageStatus,
     Note,
+    Notification,
+    NotificationSms,
+    OutboundRequest,
+    OutboundSettings,
+    OutboundStatus,
+    Task,
     User,
     utcnow,
 )
@@ -62,13 +70,20 @@ class AfterCommit:
     contacts: list[int] = field(default_factory=list)  # contacts whose details changed, for open pages
     # Live events already read in the change's own transaction, (event, payload, rooms): sent as they are.
     ready_events: list[tuple[str, Any, list[str]]] = field(default_factory=list)
+    outbound_requests: list[int] = field(default_factory=list)  # Webhook and Slack requests to send
+    # Tasks added, changed or deleted: (task id, "created" | "updated" | "deleted", former assignee if it moved).
+    task_events: list[tuple[int, str, int | None]] = field(default_factory=list)
+    notifications: list[int] = field(default_factory=list)  # new in-app notifications, for their users' bells
+    notification_texts: list[int] = field(default_factory=list)  # of those, the ones to text to a user's phone
     # Actions changed (completed, reassigned, or following their contact to a new owner):
     # {action id: former assignee if it moved, else None}.
     updated_actions: dict[int, int | None] = field(default_factory=dict)
 
     def extend(self, other: AfterCommit) -> None:
         for name in ("wakeups", "resumes", "messages", "scheduled", "received", "updated_messages", "inbound_events",
-                     "manual_actions", "logged", "removed_actions", "started", "contacts", "ready_events"):
+                     "manual_actions", "logged", "removed_actions", "started", "contacts", "ready_events",
+                     "task_events", "notifications", "outbound_requests",
+                     "notification_texts"):
             getattr(self, name).extend(getattr(other, name))
         self.updated_actions.update(other.updated_actions)
 
@@ -84,6 +99,139 @@ class SqlStore:
         self._quiet_hours: tuple[dict[str, str] | None] | None = None  # read once per pass
         self._owner_changes: dict[int, tuple[int | None, int | None]] = {}  # contact -> (former, new) owner
         self.after_commit = AfterCommit()
+
+    # --- internal notifications ---
+    def active_user_ids_in_role(self, role: str) -> list[int]:
+        return list(self.session.scalars(
+            select(User.id).where(User.account_id == self.account_id, User.active, User.role == role)
+            .order_by(User.id)))
+
+    def user_phones(self, user_ids: list[int]) -> dict[int, str | None]:
+        phones: dict[int, str | None] = dict.fromkeys(user_ids)
+        for user_id, phone in self.session.execute(
+                select(User.id, User.phone).where(User.id.in_(user_ids), User.account_id == self.account_id)):
+            phones[user_id] = phone
+        return phones
+
+    def notify_users(
+        self, run: Enrollment, contact: Contact, user_ids: list[int], *, title: str, body: str, key: str,
+        sms_to: dict[int, str] | None = None,
+    ) -> list[int]:
+        # Added (not batched) so the ids are known for the live events; the unique (key, user) stands behind
+        # the check, so a step run notifies each user once, however often its pass is taken.
+        notified = set(self.session.scalars(select(Notification.user_id).where(Notification.idempotency_key == key)))
+        rows = [Notification(account_id=self.account_id, user_id=user_id, title=title, body=body,
+                             contact_id=contact.id, workflow_id=run.workflow_id, enrollment_id=run.id,
+                             idempotency_key=key, is_test=run.is_test, created_at=utcnow(),
+                             sms_to=(sms_to or {}).get(user_id),
+                             sms_status=NotificationSms.QUEUED if (sms_to or {}).get(user_id) else None)
+                for user_id in dict.fromkeys(user_ids) if user_id not in notified]
+        if rows:
+            self.session.add_all(rows)
+            self.session.flush()
+            self.after_commit.notifications.extend(row.id for row in rows)
+            self.after_commit.notification_texts.extend(row.id for row in rows if row.sms_status)
+        return [row.id for row in rows]
+
+    # --- tasks ---
+    def create_task(
+        self, run: Enrollment, contact: Contact, *, title: str, body: str, assignee_id: int, due_at: datetime,
+        key: str,
+    ) -> int:
+        # Looked up first, so a pass taken again finds its task rather than failing on the unique key.
+        existing = self.session.scalar(select(Task.id).where(Task.idempotency_key == key))
+        if existing is not None:
+            return existing
+        task = Task(account_id=self.account_id, contact_id=contact.id, title=title, body=body,
+                    assignee_id=assignee_id, due_at=due_at, workflow_id=run.workflow_id, enrollment_id=run.id,
+                    idempotency_key=key, is_test=run.is_test)
+        self.session.add(task)
+        self.session.flush()
+        self.after_commit.task_events.append((task.id, "created", None))
+        return task.id
+
+    # --- outbound webhooks ---
+    def queue_outbound_request(self, run: Enrollment, step_id: str, request: dict[str, Any], key: str) -> int:
+        # Flushed for its id (the step's output names it); sent by jobqueue.outbound_http after the commit.
+        # A step run asks once: a pass taken again finds its request rather than failing on the unique key.
+        existing = self.session.scalar(select(OutboundRequest.id).where(OutboundRequest.idempotency_key == key))
+        if existing is not None:
+            return existing
+        row = OutboundRequest(account_id=self.account_id, enrollment_id=run.id, step_id=step_id, idempotency_key=key,
+                              is_test=run.is_test, status=OutboundStatus.QUEUED.value, attempts=0, **request)
+        self.session.add(row)
+        self.session.flush()
+        self.after_commit.outbound_requests.append(row.id)
+        return row.id
+
+    def outbound_result(self, request_id: int) -> dict[str, Any] | None:
+        row = self.session.scalars(select(OutboundRequest).where(
+            OutboundRequest.id == request_id, OutboundRequest.account_id == self.account_id)).one_or_none()
+        if row is None or row.status not in (OutboundStatus.SUCCEEDED, OutboundStatus.FAILED):
+            return None
+        response = row.response or {}
+        return {"request_id": row.id, "outcome": row.status, "status": row.response_status, "attempts": row.attempts,
+                "headers": response.get("headers"), "body": response.get("body"),
+                "truncated": response.get("truncated"), "error": row.error}
+
+    def slack_configured(self) -> bool:
+        return bool(self.session.scalar(select(OutboundSettings.slack_webhook_url_encrypted.is_not(None)).where(
+            OutboundSettings.account_id == self.account_id)))
+
+    # --- contact actions ---
+    # Numbers written without +country code are read in this region; None: DEFAULT_PHONE_REGION.
+    phone_region: str | None = None
+
+    def _region(self) -> str:
+        if self.phone_region is None:
+            self.phone_region = config.from_env()["DEFAULT_PHONE_REGION"]
+        return self.phone_region
+
+    def normalize_phone(self, raw: str) -> str:
+        return phones.normalize_phone(raw, self._region())
+
+    def find_contact(self, field: str, value: Any) -> Contact | None:
+        query = select(Contact).where(Contact.account_id == self.account_id, Contact.deleted_at.is_(None))
+        if field == "phone":
+            query = query.where(Contact.phone == value)
+        elif field == "email":
+            query = query.where(func.lower(Contact.email) == str(value).lower())
+        else:
+            # As text on both databases (PostgreSQL's ->>, SQLite's json_extract), compared without case.
+            stored = cast(Contact.custom_fields[field.removeprefix("custom.")].as_string(), String)
+            query = query.where(func.lower(stored) == str(value).lower())
+        return self.session.scalars(query.order_by(Contact.id).limit(1)).first()
+
+    def custom_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return custom_fields.validate_values(self.account_id, values, region=self._region())
+        except Invalid as exc:
+            raise ValueError(exc.message) from None
+
+    def create_contact(self, run: Enrollment, values: dict[str, Any]) -> Contact:
+        # Imported here: builder.domain.contacts imports this module's AfterCommit.
+        from builder.domain import contacts
+
+        return contacts.create_contact(self.account_id, {**values, "is_test": run.is_test}, self.after_commit)
+
+    def update_contact(self, contact: Contact, values: dict[str, Any]) -> None:
+        from builder.domain import contacts  # see create_contact
+
+        contacts.update_contact(contact, values, self.after_commit)
+
+    def set_dnd(self, contact: Contact, fields: list[str], on: bool) -> None:
+        for name in fields:
+            setattr(contact, name, on)
+        self.after_commit.contacts.append(contact.id)
+
+    def set_engagement_score(self, contact: Contact, score: int) -> None:
+        contact.engagement_score = score
+        self.after_commit.contacts.append(contact.id)
+
+    def delete_contact(self, contact: Contact) -> None:
+        from builder.domain import contacts  # see create_contact
+
+        contacts.delete_contact(contact, self.after_commit)
 
     # --- contact effects ---
     def add_tag(self, contact: Contact, tag: str) -> bool:

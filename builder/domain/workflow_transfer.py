@@ -21,7 +21,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from marshmallow import ValidationError
@@ -30,8 +29,8 @@ from sqlalchemy import select
 from builder.domain.errors import Invalid
 from builder.extensions import db
 from builder.models import Contact, ContactTag, CustomField, User
-from engine import registry
 from engine.graph import load_graph
+from engine.registry import user_fields
 
 FORMAT = "flowdesk.workflow"
 FORMAT_VERSION = 1
@@ -77,15 +76,6 @@ class Imported:
 
 
 # --- where user ids live ---------------------------------------------------------------------
-
-@cache
-def user_fields(action_type: str) -> tuple[str, ...]:
-    """The config fields of an action type that hold user ids, read from its schema (`kind: "users"`)."""
-    action = registry.get(action_type)
-    if action is None:
-        return ()
-    return tuple(name for name, f in action.schema().fields.items() if f.metadata.get("kind") == "users")
-
 
 def _steps(graph: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(step id, step, config) of every well-formed step; a malformed one is left for validation to name."""

@@ -33,6 +33,7 @@ from builder.models import (
     utcnow,
 )
 from engine.graph import load_graph
+from engine.registry import user_fields
 
 NAME_MAX = 200
 COPY_SUFFIX = " (copy)"
@@ -60,19 +61,20 @@ def validated_graph(account_id: int, raw: Any) -> dict[str, Any]:
 
 
 def _check_users(account_id: int, graph: dict[str, Any]) -> None:
-    """assign_user may only name users of the workflow's account."""
+    """Steps may only name users of the workflow's account (every config field of kind "users")."""
     errors: dict[str, list[str]] = {}
     for step_id, step in graph["steps"].items():
-        ids = step["config"].get("user_ids") if step["type"] == "assign_user" else None
-        if not ids:
-            continue
-        # A number no id can be is unknown without asking (SQLite cannot even bind one past 64 bits).
-        candidates = [uid for uid in ids if 0 < uid <= MAX_ID]
-        known = set(db.session.scalars(
-            select(User.id).where(User.id.in_(candidates), User.account_id == account_id)))
-        unknown = [uid for uid in ids if uid not in known]
-        if unknown:
-            errors[f"steps.{step_id}.config.user_ids"] = [f"Unknown user id(s): {', '.join(map(str, unknown))}."]
+        for name in user_fields(step["type"]):
+            ids = step["config"].get(name)
+            if not ids:
+                continue
+            # A number no id can be is unknown without asking (SQLite cannot even bind one past 64 bits).
+            candidates = [uid for uid in ids if 0 < uid <= MAX_ID]
+            known = set(db.session.scalars(
+                select(User.id).where(User.id.in_(candidates), User.account_id == account_id)))
+            unknown = [uid for uid in ids if uid not in known]
+            if unknown:
+                errors[f"steps.{step_id}.config.{name}"] = [f"Unknown user id(s): {', '.join(map(str, unknown))}."]
     if errors:
         raise Invalid.at(errors)
 

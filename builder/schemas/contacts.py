@@ -76,6 +76,7 @@ class ContactFields(Schema):
     assigned_user_id = Id(allow_none=True)
     dnd_sms = Flag(metadata={"description": "do not text this contact"})
     dnd_call = Flag(metadata={"description": "do not call this contact"})
+    dnd_email = Flag(metadata={"description": "do not email this contact"})
     is_test = Flag()
 
     @pre_load
@@ -109,6 +110,9 @@ class ContactSchema(Schema):
     assigned_user_id = fields.Integer(allow_none=True)
     dnd_sms = fields.Boolean()
     dnd_call = fields.Boolean()
+    dnd_email = fields.Boolean()
+    # Read-only here: workflows move it (Modify Contact Engagement Score).
+    engagement_score = fields.Integer(dump_only=True)
     is_test = fields.Boolean()
     created_at = DateTime()
     updated_at = DateTime()

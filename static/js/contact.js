@@ -1,5 +1,5 @@
-// One contact: details, tags, SMS / call do-not-disturb switches, the conversation thread with a composer,
-// the edit form (and Delete for admins and managers) and the timeline with notes. The thread follows the live
+// One contact: details (with the engagement score), tags, SMS / call / email do-not-disturb switches, the
+// conversation thread with a composer, the edit form (and Delete for admins and managers) and the timeline with notes. The thread follows the live
 // message events; everything else is read and written over REST.
 
 import { api, del, get, post } from "./api.js";
@@ -49,6 +49,8 @@ function renderContact(contact) {
   renderTags(contact.tags ?? []);
   document.getElementById("dnd-sms").checked = Boolean(contact.dnd_sms);
   document.getElementById("dnd-call").checked = Boolean(contact.dnd_call);
+  document.getElementById("dnd-email").checked = Boolean(contact.dnd_email);
+  setText("contact-score", String(contact.engagement_score ?? 0));
   show("composer-dnd", Boolean(contact.dnd_sms));
   show("composer-no-phone", !contact.phone);
   document.getElementById("composer-send").disabled = Boolean(contact.dnd_sms) || !contact.phone;
@@ -129,6 +131,7 @@ async function send(scheduled) {
 
 document.getElementById("dnd-sms").addEventListener("change", onDnd("dnd_sms", "SMS"));
 document.getElementById("dnd-call").addEventListener("change", onDnd("dnd_call", "call"));
+document.getElementById("dnd-email").addEventListener("change", onDnd("dnd_email", "email"));
 document.getElementById("tag-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const input = document.getElementById("new-tag");

@@ -80,6 +80,7 @@ export class ContactForm {
     if (form.assigned_user_id) form.assigned_user_id.value = asText(contact?.assigned_user_id);
     form.dnd_sms.checked = Boolean(contact?.dnd_sms);
     form.dnd_call.checked = Boolean(contact?.dnd_call);
+    form.dnd_email.checked = Boolean(contact?.dnd_email);
     try {
       this.renderCustom(await customFieldDefinitions(), contact?.custom_fields ?? {});
     } catch (error) {
@@ -112,6 +113,7 @@ export class ContactForm {
       tags: form.tags.value.split(",").map((t) => t.trim()).filter(Boolean),
       dnd_sms: form.dnd_sms.checked,
       dnd_call: form.dnd_call.checked,
+      dnd_email: form.dnd_email.checked,
     };
     if (form.assigned_user_id) data.assigned_user_id = Number(form.assigned_user_id.value) || null;
     // Only what changed: an untouched value keeps its type (a number stays a number), an emptied one is removed.

@@ -80,7 +80,7 @@ function rowFor(contact) {
       "aria-label": `Select ${contactName(contact)}`, onchange: (event) => toggle(contact.id, event.target.checked),
     })));
   }
-  const dnd = [contact.dnd_sms && "SMS", contact.dnd_call && "calls"].filter(Boolean);
+  const dnd = [contact.dnd_sms && "SMS", contact.dnd_call && "calls", contact.dnd_email && "email"].filter(Boolean);
   cells.push(
     cell("Name", h("a", { href: `/contacts/${contact.id}`, class: "contact-link" }, contactName(contact)),
       dnd.length ? h("span", { class: "status-badge dnd-badge", title: "Do not disturb" }, `DND: ${dnd.join(", ")}`) : null),

@@ -12,6 +12,9 @@ let connectedOnce = false;
 export function on(name, fn) {
   if (!handlers.has(name)) handlers.set(name, new Set());
   handlers.get(name).add(fn);
+  // The socket is shared by the page and the header (the notification bell connects it on every page):
+  // a part that subscribes after it has connected still gets its "connect", to join its rooms and load.
+  if (name === "connect" && socket?.connected) queueMicrotask(() => fn({ reconnected: false }));
   return () => handlers.get(name).delete(fn);
 }
 

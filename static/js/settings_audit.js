@@ -19,6 +19,9 @@ const WHAT = {
   "settings.twilio_saved": () => "saved the Twilio settings",
   "settings.twilio_removed": () => "removed the Twilio settings",
   "settings.messaging_saved": () => "saved the messaging settings",
+  "settings.signing_secret_rotated": () => "rotated the webhook signing secret",
+  "settings.slack_saved": () => "saved the Slack webhook URL",
+  "settings.slack_removed": () => "removed the Slack webhook URL",
   "workflow.published": (e) => `published version ${e.details.version} of “${e.target_label}”`,
   "workflow.deleted": (e) => `deleted the workflow “${e.target_label}”`,
 };

@@ -39,6 +39,8 @@ from builder.models import (
     ContactImport,
     CustomField,
     ManualAction,
+    Notification,
+    Task,
     User,
     WorkflowTemplate,
     WorkflowVersion,
@@ -55,6 +57,9 @@ ALLOWED = {
     STAFF: {"manager", "admin", "outsider"},
     ADMIN: {"admin", "outsider"},
 }
+# SELF: an object only the user it is for may reach (agent A's notification); anyone else gets 404.
+SELF = "self"
+ALLOWED[SELF] = {"agent"}
 SMS_FLOW = {"name": "Matrix", "start": "m", "steps": {
     "m": {"type": "manual_sms", "name": "Say hi", "config": {"message": "Hi {{ contact.first_name }}"}, "next": None}}}
 GRAPH = {"name": "Matrix copy", "start": "m", "steps": SMS_FLOW["steps"]}
@@ -74,6 +79,7 @@ ROUTES: dict[str, Rule] = {
     "pages.favicon": Rule(PUBLIC),
     "pages.manual_actions": Rule(USER),
     "pages.manual_action_session": Rule(USER),
+    "task_pages.tasks": Rule(USER),
     "contact_pages.contacts": Rule(USER),
     "contact_pages.contact": Rule(OWNER),
     "contact_import_pages.import_contacts": Rule(STAFF),
@@ -82,6 +88,7 @@ ROUTES: dict[str, Rule] = {
     "report_pages.reports": Rule(STAFF),
     "settings_pages.twilio": Rule(ADMIN),
     "settings_pages.messaging": Rule(ADMIN),
+    "integration_pages.integrations": Rule(ADMIN),
     "team_pages.team": Rule(ADMIN),
     "team_pages.audit": Rule(ADMIN),
     "team_pages.profile": Rule(USER),
@@ -111,6 +118,15 @@ ROUTES: dict[str, Rule] = {
     "api_manual_actions.dial": Rule(OWNER, {}),
     "api_manual_actions.skip": Rule(OWNER),
     "api_manual_actions.start": Rule(USER, {}),
+    "api_tasks.list_tasks": Rule(USER),
+    "api_tasks.task_counts": Rule(USER),
+    "api_tasks.create_task": Rule(USER, lambda ids: {"contact_id": ids["contact_id"], "title": "Call back",
+                                                     "due_at": "2030-01-15T09:30:00Z"}),
+    "api_tasks.get_task": Rule(OWNER),
+    "api_tasks.edit_task": Rule(OWNER, {"title": "Changed"}),
+    "api_tasks.delete_task": Rule(OWNER),
+    "api_tasks.complete_task": Rule(OWNER),
+    "api_tasks.reopen_task": Rule(OWNER),
     "api_reports.call_report": Rule(USER),
     "api_reports.manual_action_report": Rule(STAFF),
     "api_reports.funnel": Rule(STAFF),
@@ -124,6 +140,10 @@ ROUTES: dict[str, Rule] = {
     "api_settings.get_twilio": Rule(ADMIN),
     "api_settings.put_twilio": Rule(ADMIN, {}),
     "api_settings.delete_twilio": Rule(ADMIN),
+    "api_integration_settings.get_integrations": Rule(ADMIN),
+    "api_integration_settings.rotate_signing_secret": Rule(ADMIN),
+    "api_integration_settings.put_slack": Rule(ADMIN, {"url": "https://hooks.slack.com/services/T0/B0/abcdef"}),
+    "api_integration_settings.delete_slack": Rule(ADMIN),
     "api_users.list_users": Rule(STAFF),
     "api_users.get_me": Rule(USER),
     "api_users.update_me": Rule(USER, {"phone": None}),
@@ -136,6 +156,9 @@ ROUTES: dict[str, Rule] = {
     "api_team.reset_password": Rule(ADMIN),
     "api_team.reassign_actions": Rule(ADMIN, {"reassign_to": None}),
     "api_audit.list_events": Rule(ADMIN),
+    "api_notifications.list_notifications": Rule(USER),
+    "api_notifications.mark_read": Rule(SELF),
+    "api_notifications.mark_all_read": Rule(USER),
     "api_workflows.list_workflows": Rule(USER),
     "api_workflows.create_workflow": Rule(STAFF, GRAPH),
     "api_workflows.get_workflow": Rule(USER),
@@ -185,6 +208,8 @@ OBJECT_ARGS = {"field_key": "custom_field_key", "template_id": "template_id",
                "contact_id": "contact_id", "action_id": "action_id", "workflow_id": "workflow_id",
                "bulk_id": "bulk_id", "import_id": "import_id", "call_id": "call_id", "number": "number",
                "user_id": "agent_id"}
+OBJECT_ARGS["notification_id"] = "notification_id"
+OBJECT_ARGS["task_id"] = "task_id"
 
 
 def endpoints(app) -> dict[str, Any]:
@@ -230,6 +255,10 @@ def objects_for(app, account: Account, owner: User, count: int) -> list[dict[str
         db.session.add(upload)
         db.session.commit()
         sets[-1]["import_id"] = upload.id
+        notification = Notification(account_id=account.id, user_id=owner.id, title="For agent A", body="")
+        db.session.add(notification)
+        db.session.commit()
+        sets[-1]["notification_id"] = notification.id
     run_jobs(app)
     for ids in sets:
         action = db.session.scalar(db.select(ManualAction).where(ManualAction.contact_id == ids["contact_id"]))
@@ -239,6 +268,12 @@ def objects_for(app, account: Account, owner: User, count: int) -> list[dict[str
         db.session.add(call)
         db.session.commit()
         ids.update(action_id=action.id, call_id=call.id)
+        # Agent A's task about their contact.
+        task = Task(account_id=account.id, contact_id=ids["contact_id"], title="Matrix", assignee_id=owner.id,
+                    due_at=call.created_at)
+        db.session.add(task)
+        db.session.commit()
+        ids["task_id"] = task.id
     return sets
 
 

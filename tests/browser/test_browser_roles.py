@@ -54,6 +54,8 @@ PAGES: dict[str, PageRule] = {
         live(p), expect(p.locator("#actions-body tr").filter(has_text="Grace Hopper")).to_have_count(1))),
     "pages.manual_action_session": PageRule("/conversations/manual-actions/session", EVERYONE, lambda p: (
         expect(p.locator("body")).to_have_attribute("data-session-state", "ready"))),
+    "task_pages.tasks": PageRule("/tasks", EVERYONE, lambda p: (
+        live(p), expect(p.locator("body")).to_have_attribute("data-list-loaded", "true"))),
     "workflow_pages.workflows": PageRule("/workflows", EVERYONE, lambda p: (
         expect(p.locator("#workflows-body")).to_contain_text("Role check flow"))),
     "workflow_pages.edit": PageRule("/workflows/{workflow}/edit", STAFF, lambda p: (
@@ -64,6 +66,8 @@ PAGES: dict[str, PageRule] = {
         expect(p.locator("#twilio-source")).not_to_be_empty())),
     "settings_pages.messaging": PageRule("/settings/messaging", ADMINS, lambda p: (
         expect(p.locator("body")).to_have_attribute("data-settings-loaded", "true"))),
+    "integration_pages.integrations": PageRule("/settings/integrations", ADMINS, lambda p: (
+        expect(p.locator("#signing_secret")).to_have_value(re.compile(r"^fdsk_")))),
     "team_pages.team": PageRule("/settings/team", ADMINS, lambda p: (
         expect(p.locator("#team-body tr").filter(has_text="Sam Agent")).to_have_count(1))),
     "team_pages.audit": PageRule("/settings/audit", ADMINS, lambda p: (

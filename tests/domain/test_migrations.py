@@ -76,7 +76,7 @@ def test_workflows_already_finishing_are_marked_deleted_on_upgrade(tmp_path, red
 
 def test_step_counts_are_backfilled_from_the_log_on_upgrade(tmp_path, redis_url):
     """0011 counts what the log shows: distinct runs per step among passing rows, test runs apart."""
-    from builder.models import Account, Contact, Enrollment, ExecutionLog, WorkflowVersion, utcnow
+    from builder.models import Account, Enrollment, ExecutionLog, WorkflowVersion, utcnow
 
     app = create_app(app_config(f"sqlite:///{tmp_path / 'm.sqlite3'}", redis_url))
     directory = str(config.ROOT_DIR / "migrations")
@@ -85,8 +85,10 @@ def test_step_counts_are_backfilled_from_the_log_on_upgrade(tmp_path, redis_url)
         upgrade(directory=directory, revision="0010")
         with db.engine.begin() as conn:
             conn.execute(Account.__table__.insert(), [{"id": 1, "name": "Acme"}])
-            conn.execute(Contact.__table__.insert(), [{"id": 1, "account_id": 1}])
             # Only the columns 0010 has: the model's newer ones (and their defaults) do not exist yet.
+            conn.execute(text("INSERT INTO contacts (id, account_id, first_name, last_name, timezone, dnd_sms, "
+                              "dnd_call, custom_fields, is_test, created_at, updated_at) "
+                              "VALUES (1, 1, '', '', 'UTC', false, false, '{}', false, :now, :now)"), {"now": now})
             conn.execute(text("INSERT INTO workflows (id, account_id, name, created_at, updated_at) "
                               "VALUES (1, 1, 'Loop', :now, :now)"), {"now": now})
             conn.execute(WorkflowVersion.__table__.insert(), [{"id": 1, "workflow_id": 1, "number": 1, "graph": {}}])

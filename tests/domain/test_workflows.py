@@ -47,6 +47,18 @@ def test_assign_user_may_name_only_the_accounts_users(app, account, users):
     assert refused.value.fields == {"steps.a.config.user_ids": ["Unknown user id(s): 999999."]}
 
 
+def test_every_step_that_names_users_may_name_only_the_accounts_users(app, account, users):
+    from tests.factories import make_outsider
+
+    outsider = make_outsider("agent")
+    config = {"recipients": "users", "user_ids": [users["agent"].id, outsider.id], "title": "Hello"}
+    graph = {"name": "Notify", "trigger": {"type": "manual", "config": {}}, "start": "n",
+             "steps": {"n": {"type": "internal_notification", "config": config}}}
+    with pytest.raises(Invalid) as refused:
+        workflows.create_workflow(account.id, graph)
+    assert refused.value.fields == {"steps.n.config.user_ids": [f"Unknown user id(s): {outsider.id}."]}
+
+
 def test_save_adds_a_draft_version_and_publish_picks_one(app, account, users):
     wf = workflows.create_workflow(account.id, note_flow(text="one"))
     workflows.save_version(wf, note_flow("Renamed", text="two"), author_id=users["manager"].id)

@@ -5,7 +5,7 @@
 import { exitsOf, isBranching } from "./model.js";
 
 const NEXT = Object.freeze({ kind: "next" });
-const CATEGORY_ORDER = ["Contact", "Communication", "Internal Tools"];
+const CATEGORY_ORDER = ["Contact", "Communication", "Send Data", "Internal Tools"];
 
 export class Catalog {
   constructor(actionTypes = [], triggerTypes = [], users = []) {
@@ -92,6 +92,43 @@ export class Catalog {
 }
 
 const SUMMARIES = {
+  add_task: (config, catalog) => {
+    const ids = Array.isArray(config.user_ids) ? config.user_ids : [];
+    const who = { user: catalog.users(ids.slice(0, 1)), round_robin: `Round-robin: ${catalog.users(ids)}` }[config.assign_to]
+      ?? "The contact's assigned user";
+    const amount = config.due_amount;
+    const unit = (config.due_unit ?? "days").replace(/s$/, amount === 1 ? "" : "s");
+    const due = config.due === "at" ? (config.due_at ? `due ${String(config.due_at).replace("T", " ")}` : "")
+      : amount ? `due in ${amount} ${unit}` : "";
+    return [config.title?.trim() || "No title yet", who, due].filter(Boolean).join(" · ");
+  },
+  create_contact: (config) => {
+    const name = [config.first_name, config.last_name].filter((part) => part?.trim()).join(" ");
+    const who = [name, config.phone?.trim(), config.email?.trim()].filter(Boolean).join(" · ");
+    return who ? `${who}${config.if_exists === "skip" ? " (skip if it exists)" : ""}` : "No phone or email yet";
+  },
+  find_contact: (config) => {
+    const where = config.by === "custom_field" ? config.custom_field || "a custom field" : config.by ?? "phone";
+    return config.value?.trim() ? `By ${where}: ${config.value}` : `By ${where}`;
+  },
+  remove_assigned_user: () => "The contact is left unassigned",
+  set_dnd: (config) => {
+    const channel = { sms: "SMS", call: "calls", email: "email", all: "all channels" }[config.channel] ?? "all channels";
+    return `DND ${config.dnd === "off" ? "off" : "on"} for ${channel}`;
+  },
+  delete_contact: () => "The contact is deleted and leaves the workflow",
+  modify_engagement_score: (config) => {
+    const amount = Number.isInteger(config.amount) ? config.amount : 1;
+    if (config.operation === "set") return `Set the score to ${amount}`;
+    return `${config.operation === "subtract" ? "Subtract" : "Add"} ${amount} point${amount === 1 ? "" : "s"}`;
+  },
+  webhook: (config) => (config.url ? `${config.method ?? "POST"} ${config.url}` : "No URL yet"),
+  send_slack_message: (config) => config.text || "No message yet",
+  internal_notification: (config, catalog) => {
+    const to = config.recipients === "users" ? catalog.users(Array.isArray(config.user_ids) ? config.user_ids : [])
+      : config.recipients === "role" ? `Every ${config.role ?? "…"}` : "The assigned user";
+    return config.title ? `${to}: ${config.title}` : to;
+  },
   wait: (config) => {
     if (config.mode === "until") return config.until ? `Until ${String(config.until).replace("T", " ")}` : "";
     return config.amount ? `For ${config.amount} ${config.unit ?? "minutes"}` : "";

@@ -6,7 +6,7 @@ import { listControl, mappingControl, objectControl, usersControl } from "./form
 import { mergeProblem } from "./formrules.js";
 import { templateControl } from "./formtemplate.js";
 
-const CONDITION_FIELDS = ["first_name", "last_name", "email", "phone", "timezone", "assigned_user_id", "tags"];
+const CONDITION_FIELDS = ["first_name", "last_name", "email", "phone", "timezone", "assigned_user_id", "tags", "engagement_score"];
 const UPDATABLE_FIELDS = ["first_name", "last_name", "email", "timezone"]; // update_contact_field's STANDARD_FIELDS
 const CUSTOM_FIELDS_PATH = "/api/settings/custom-fields";
 

@@ -58,7 +58,8 @@ export function singular(label) {
 }
 
 // Merge fields a contact always has (engine/merge.py STANDARD_FIELDS); custom fields come from the account.
-export const STANDARD_MERGE_FIELDS = ["id", "first_name", "last_name", "name", "email", "phone", "timezone", "tags"];
+export const STANDARD_MERGE_FIELDS = ["id", "first_name", "last_name", "name", "email", "phone", "timezone", "tags",
+  "engagement_score"];
 const MERGE_TAG = /\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g;
 const CONTACT_PATH = /\bcontact((?:\s*\.\s*[A-Za-z_]\w*|\s*\[\s*(?:"[^"]*"|'[^']*'|\d+)\s*\])*)/g;
 const PATH_PART = /\.\s*([A-Za-z_]\w*)|\[\s*(?:"([^"]*)"|'([^']*)'|(\d+))\s*\]/g;

@@ -13,7 +13,10 @@ const LABELS = {
 };
 const RESUMED_BY = { reply: "the contact replied", timer: "the time ran out", completed: "the action was completed",
   deleted: "the action was deleted" };
-const HIDDEN = new Set(["message_id", "manual_action_id", "enrollment_id", "branch"]); // ids and indexes: in Raw data
+const HIDDEN = new Set(["message_id", "manual_action_id", "enrollment_id", "branch", "request_id"]); // ids: in Raw data
+// A step that made an outside request (webhook, Slack) outputs the response it got.
+const RESPONSE_LABELS = { status: "Response status", headers: "Response headers", body: "Response body",
+  truncated: "Response cut short", attempts: "Attempts" };
 
 /**
  * @param {object} row the execution log row
@@ -37,9 +40,11 @@ export function runDetails(row, catalog, { users = [], nameOf = (id) => id } = {
 function readable(output, userNames, nameOf) {
   const facts = [];
   if (output.branch === "else") facts.push(["Branch taken", "Else"]);
+  const response = typeof output.request_id === "number";
   for (const [key, value] of Object.entries(output)) {
     if (HIDDEN.has(key) || value === null || value === undefined) continue;
-    facts.push([LABELS[key] ?? humanize(key), say(key, value, userNames, nameOf)]);
+    const label = (response && RESPONSE_LABELS[key]) || LABELS[key] || humanize(key);
+    facts.push([label, say(key, value, userNames, nameOf)]);
   }
   return facts;
 }
@@ -49,7 +54,9 @@ function say(key, value, userNames, nameOf) {
   if (key === "user_id") return user(value);
   if (key === "user_ids" && Array.isArray(value)) return value.map(user).join(", ");
   if (key === "until" || key === "wake_at") return formatTime(value);
-  if (key === "resumed_by") return RESUMED_BY[value] ?? String(value);
+  if (key === "resumed_by") {
+    return RESUMED_BY[value] ?? (String(value).startsWith("outbound:") ? "the request finished" : String(value));
+  }
   if (key.endsWith("_step") || key === "next") return nameOf(value);
   if (typeof value === "boolean") return value ? "Yes" : "No";
   return typeof value === "object" ? JSON.stringify(value) : String(value);
