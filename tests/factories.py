@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from builder.domain.workflows import create_workflow
 from builder.extensions import db, socketio
-from builder.models import Account, ApiToken, Contact, User, Workflow
+from builder.models import Account, ApiToken, Contact, User, Workflow, utcnow
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 RUN_ID = uuid.uuid4().hex[:10]
@@ -148,3 +148,15 @@ def events_by_name(sio_client) -> dict[str, list[Any]]:
     for event in sio_client.get_received():
         out.setdefault(event["name"], []).append(event["args"][0])
     return out
+
+
+def insert_early_contacts(conn, account_id: int, ids: list[int]) -> None:
+    """Contacts with only the columns the first migration made, for tests that fill a database at an older
+    revision: the model's newer columns (and their defaults) do not exist there yet."""
+    from sqlalchemy import text
+
+    now = utcnow()
+    conn.execute(text("INSERT INTO contacts (id, account_id, first_name, last_name, timezone, dnd_sms, dnd_call, "
+                      "custom_fields, is_test, created_at, updated_at) VALUES "
+                      "(:id, :account_id, '', '', 'UTC', false, false, '{}', false, :now, :now)"),
+                 [{"id": cid, "account_id": account_id, "now": now} for cid in ids])

@@ -136,7 +136,7 @@ def test_upgrading_keeps_one_spelling_of_each_tag(tmp_path, redis_url):
     from app import create_app
     from builder import config
     from builder.models import Account
-    from tests.factories import app_config
+    from tests.factories import app_config, insert_early_contacts
 
     app = create_app(app_config(f"sqlite:///{tmp_path / 'm.sqlite3'}", redis_url))
     directory = str(config.ROOT_DIR / "migrations")
@@ -144,7 +144,7 @@ def test_upgrading_keeps_one_spelling_of_each_tag(tmp_path, redis_url):
         upgrade(directory=directory, revision="0017")
         with db.engine.begin() as conn:
             conn.execute(Account.__table__.insert(), [{"id": 1, "name": "Acme"}])
-            conn.execute(Contact.__table__.insert(), [{"id": 1, "account_id": 1}, {"id": 2, "account_id": 1}])
+            insert_early_contacts(conn, 1, [1, 2])
             conn.execute(ContactTag.__table__.insert(), [
                 {"contact_id": 1, "tag": tag} for tag in ("VIP", "vip", "Vip", "lead")] + [
                 {"contact_id": 2, "tag": "vip"}])

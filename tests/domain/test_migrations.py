@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from app import create_app
 from builder import config
 from builder.extensions import db
-from tests.factories import PG_URL, app_config
+from tests.factories import PG_URL, app_config, insert_early_contacts
 from tests.services import postgres_unavailable
 
 
@@ -86,9 +86,7 @@ def test_step_counts_are_backfilled_from_the_log_on_upgrade(tmp_path, redis_url)
         with db.engine.begin() as conn:
             conn.execute(Account.__table__.insert(), [{"id": 1, "name": "Acme"}])
             # Only the columns 0010 has: the model's newer ones (and their defaults) do not exist yet.
-            conn.execute(text("INSERT INTO contacts (id, account_id, first_name, last_name, timezone, dnd_sms, "
-                              "dnd_call, custom_fields, is_test, created_at, updated_at) "
-                              "VALUES (1, 1, '', '', 'UTC', false, false, '{}', false, :now, :now)"), {"now": now})
+            insert_early_contacts(conn, 1, [1])
             conn.execute(text("INSERT INTO workflows (id, account_id, name, created_at, updated_at) "
                               "VALUES (1, 1, 'Loop', :now, :now)"), {"now": now})
             conn.execute(WorkflowVersion.__table__.insert(), [{"id": 1, "workflow_id": 1, "number": 1, "graph": {}}])
