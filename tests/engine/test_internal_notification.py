@@ -70,7 +70,13 @@ def test_chosen_users_who_are_active_members_of_the_account_are_notified(app, ac
     users["agent2"].active = False
     db.session.commit()
     chosen = [users["manager"].id, users["agent2"].id, outsider.id, users["agent"].id]
-    wf = make_workflow(account, flow({"recipients": "users", "user_ids": chosen, "title": "Heads up"}))
+    saved = [uid for uid in chosen if uid != outsider.id]  # saving refuses another account's users
+    wf = make_workflow(account, flow({"recipients": "users", "user_ids": saved, "title": "Heads up"}))
+    # A version saved before that check: the step still notifies only members of the account.
+    version = wf.published_version
+    version.graph = {**version.graph, "steps": {"n": {**version.graph["steps"]["n"], "config": {
+        **version.graph["steps"]["n"]["config"], "user_ids": chosen}}}}
+    db.session.commit()
     enroll(app, wf, [make_contact(account)])
     assert [n.user_id for n in notifications()] == sorted([users["manager"].id, users["agent"].id])
     assert step_log().output["user_ids"] == [users["manager"].id, users["agent"].id]  # in the chosen order
