@@ -1,8 +1,8 @@
 """Outbound requests' secrets and rules: each account's signing secret and Slack URL, the signature
 every request carries, and the address guard (no requests into private networks).
 
-Both secrets are encrypted at rest with a key derived from SECRET_KEY (Fernet, the scheme of
-builder.integrations.twilio_settings, under a key of their own). The signing secret is made on
+Both secrets are encrypted at rest (builder.integrations.sealing, under a key of their own, as
+the Twilio auth token is). The signing secret is made on
 first use and shown to admins (receivers need it to check signatures); the Slack URL is a
 credential too (whoever holds it can post to the channel) and is only ever shown masked.
 
@@ -15,22 +15,19 @@ connection cannot slip through.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import ipaddress
 import secrets
 import socket
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.fernet import InvalidToken
 from flask import current_app
 
 from builder.extensions import db
+from builder.integrations import sealing
 from builder.models import OutboundSettings
 
 _KEY_INFO = b"flowdesk outbound secrets v1"
@@ -50,24 +47,13 @@ class DestinationRefused(Exception):
 
 # --- encryption ---
 
-def _secret_key() -> bytes:
-    secret = current_app.config["SECRET_KEY"]
-    return secret if isinstance(secret, bytes) else str(secret).encode()
-
-
-@lru_cache(maxsize=8)
-def _fernet_for(secret: bytes) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(secret)
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def _encrypt(value: str) -> str:
-    return _fernet_for(_secret_key()).encrypt(value.encode()).decode()
+    return sealing.fernet(sealing.app_secret(), _KEY_INFO).encrypt(value.encode()).decode()
 
 
 def _decrypt(encrypted: str) -> str:
     try:
-        return _fernet_for(_secret_key()).decrypt(encrypted.encode()).decode()
+        return sealing.fernet(sealing.app_secret(), _KEY_INFO).decrypt(encrypted.encode()).decode()
     except InvalidToken:
         raise UnreadableSecret("A stored integration secret cannot be read (SECRET_KEY changed?); "
                                "rotate the signing secret and enter the Slack URL again in Settings > Integrations."

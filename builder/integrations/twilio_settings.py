@@ -8,18 +8,16 @@ the admin enters the token again on Settings > Twilio.
 
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import bindparam, exists, select
 
 from builder.extensions import db
+from builder.integrations import sealing
 from builder.models import Account, TwilioSettings
 
 log = logging.getLogger(__name__)
@@ -40,15 +38,11 @@ class TwilioCredentials:
 
 
 def _secret() -> bytes:
-    secret = current_app.config["SECRET_KEY"]
-    return secret if isinstance(secret, bytes) else str(secret).encode()
+    return sealing.app_secret()
 
 
-@lru_cache(maxsize=8)
 def _fernet_for(secret: bytes) -> Fernet:
-    # Derived once per SECRET_KEY, not on every signed webhook.
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(secret)
-    return Fernet(base64.urlsafe_b64encode(key))
+    return sealing.fernet(secret, _KEY_INFO)
 
 
 def _fernet() -> Fernet:
