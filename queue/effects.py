@@ -66,9 +66,6 @@ def carry_out(after: AfterCommit) -> None:
         notification_events.publish_created(after.notifications)
     if after.task_events:
         task_events.publish(after.task_events)
-    if after.outbound_requests:  # Webhook and Slack steps: a job sends them (a receiver may be slow)
-        with deferrable(f"outbound requests {_ids(after.outbound_requests)}"):
-            enqueue(job_names.SEND_OUTBOUND_REQUESTS, after.outbound_requests)
     if after.received:
         conversation_events.publish(after.received, "created")
     if after.updated_messages:
@@ -127,6 +124,9 @@ def _other_calls(after: AfterCommit) -> Calls:
         calls.append((f"inbound events {_ids(after.inbound_events)}", passes.INBOUND_EVENTS.request))
     if after.started:
         calls.append((f"new runs {_ids(after.started)} (the reconciler will start them)", passes.READY_RUNS.request))
+    if after.outbound_requests:  # Webhook and Slack steps: a job sends them (a receiver may be slow)
+        calls.append((f"outbound requests {_ids(after.outbound_requests)}",
+                      partial(enqueue, job_names.SEND_OUTBOUND_REQUESTS, after.outbound_requests)))
     return calls
 
 

@@ -8,7 +8,7 @@ is collected in `after_commit` for the job layer to carry out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -80,12 +80,13 @@ class AfterCommit:
     updated_actions: dict[int, int | None] = field(default_factory=dict)
 
     def extend(self, other: AfterCommit) -> None:
-        for name in ("wakeups", "resumes", "messages", "scheduled", "received", "updated_messages", "inbound_events",
-                     "manual_actions", "logged", "removed_actions", "started", "contacts", "ready_events",
-                     "task_events", "notifications", "outbound_requests",
-                     "notification_texts"):
-            getattr(self, name).extend(getattr(other, name))
-        self.updated_actions.update(other.updated_actions)
+        # Every field, read from the dataclass: a field added later cannot be left out here.
+        for name in (f.name for f in fields(self)):
+            mine = getattr(self, name)
+            if isinstance(mine, dict):
+                mine.update(getattr(other, name))
+            else:
+                mine.extend(getattr(other, name))
 
 
 class SqlStore:
