@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
@@ -45,7 +46,9 @@ class Pass:
 
     def store(self, account_id: int) -> SqlStore:
         if account_id not in self.stores:
-            self.stores[account_id] = SqlStore(db.session, account_id, rotation_counter)
+            store = SqlStore(db.session, account_id, rotation_counter)
+            store.phone_region = current_app.config["DEFAULT_PHONE_REGION"]  # as the app reads numbers
+            self.stores[account_id] = store
         return self.stores[account_id]
 
     def commit(self) -> AfterCommit:

@@ -180,7 +180,8 @@ class SqlStore:
             OutboundSettings.account_id == self.account_id)))
 
     # --- contact actions ---
-    # Numbers written without +country code are read in this region; None: DEFAULT_PHONE_REGION.
+    # Numbers written without +country code are read in this region (the job layer sets the app's
+    # DEFAULT_PHONE_REGION; None: the environment's, for a store made elsewhere).
     phone_region: str | None = None
 
     def _region(self) -> str:
