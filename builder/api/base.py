@@ -17,6 +17,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from builder.domain.errors import Refused
+from builder.extensions import db
 from builder.http.auth import authenticate_api
 from builder.http.input_limits import JsonTooDeep, loads_json
 from engine.graph import flatten
@@ -135,6 +136,8 @@ def handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return handle_http_error(exc)
     log.exception("unhandled error on %s %s", request.method, request.path)
+    # The failed statement may have left the session unusable; the error page may still query.
+    db.session.rollback()
     if not _speaks_json():
         return _page_error(InternalServerError())
     return error_body(500, "Something went wrong on our side; it has been logged.")

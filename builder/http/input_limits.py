@@ -6,6 +6,9 @@
   is about 10 levels deep).
 - `<int:...>` in any route refuses numbers above MAX_ID, so a huge id is a 404 rather than an
   OverflowError in the database driver (SQLite takes 64 bits at most; our ids are 32-bit).
+- Text may not hold the NUL character (U+0000), in a JSON body, a form or the query string: a 422
+  naming the field (`TextHasNul`). PostgreSQL's text columns cannot store it, so it would otherwise
+  be a 500 there and silently kept on SQLite; no one types it, so nothing is stripped quietly.
 - The request body size is capped by MAX_CONTENT_LENGTH (builder.config), also for chunked bodies:
   werkzeug stops reading a chunked body quietly at the limit, so a longer one would be cut short and
   then parsed; `Request.stream` makes that a 413 instead.
@@ -21,7 +24,7 @@ from typing import Any
 import flask
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
@@ -40,6 +43,39 @@ class JsonTooDeep(BadRequest):
 
     description = (f"The JSON body is nested too deeply: at most {MAX_JSON_DEPTH} levels of objects and "
                    "arrays are accepted.")
+
+
+class TextHasNul(UnprocessableEntity):
+    """Text with a NUL character; `data["fields"]` names where (our usual 422 shape)."""
+
+    def __init__(self, where: str) -> None:
+        where = where.replace("\x00", "")  # the path names a key that held it: echo it without
+        message = "Text cannot contain the NUL character (\\u0000)."
+        super().__init__(f"{where}: {message}" if where else message)
+        self.data = {"fields": {where or "_body": [message]}}
+
+
+def nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) in a parsed JSON value holding a NUL, else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return where
+        found = nul_path(item, where)
+        if found is not None:
+            return found
+    return None
+
+
+def refuse_nul_in_fields() -> None:
+    """before_request: the query string's and a posted form's values may not hold a NUL either."""
+    for source in (flask.request.args, flask.request.form):
+        for key, value in source.items(multi=True):
+            if "\x00" in (key or "") or "\x00" in (value or ""):  # a part without a name has key None
+                raise TextHasNul(key or "")
 
 
 def json_depth(text: str) -> int:
@@ -62,9 +98,14 @@ def loads_json(data: str | bytes, **kwargs: Any) -> Any:
     if json_depth(text) > MAX_JSON_DEPTH:
         raise JsonTooDeep()
     try:
-        return json.loads(text, **kwargs)
+        value = json.loads(text, **kwargs)
     except RecursionError:  # a deep stack already in use; still the body's fault
         raise JsonTooDeep() from None
+    if "\\u0000" in text:  # a NUL can only arrive escaped; walk the value only then
+        where = nul_path(value)
+        if where is not None:
+            raise TextHasNul(where)
+    return value
 
 
 class JsonProvider(DefaultJSONProvider):
@@ -107,3 +148,4 @@ def install(app: Flask) -> None:
     app.request_class = Request
     app.json = JsonProvider(app)
     app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul_in_fields)

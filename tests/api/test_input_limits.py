@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.serving import make_server
 
 from builder.extensions import db
@@ -313,6 +313,57 @@ def test_every_role_check_wraps_argument_parsing(app):
             parsed_at = layers.index(parse_code) if parse_code in layers else len(layers)
             assert layers.index(role_code) < parsed_at, f"{rule.rule}: the role is checked after parsing the input"
     assert checked >= 10
+
+
+# --- the NUL character: PostgreSQL cannot store it, so it is refused everywhere -------------------
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), [
+    ("post", "/api/workflows", {"name": "\x00", "start": None, "steps": {}}, "name"),
+    ("post", "/api/workflows", {**GRAPH, "steps": {"s1": {**GRAPH["steps"]["s1"], "config": {"tag": "a\x00"}}}},
+     "steps.s1.config.tag"),
+    ("post", "/api/contacts", {"first_name": "Ada", "custom_fields": {"k\x00": "v"}}, "custom_fields.k"),
+    ("patch", "/api/contacts/{contact}", {"tags": ["ok", "bad\x00"]}, "tags.1"),
+])
+def test_nul_in_a_json_body_is_a_422_naming_the_field(app, account, as_user, method, path, body, field):
+    contact = make_contact(account)
+    res = getattr(as_user("admin"), method)(path.format(contact=contact.id), json=body)
+    error = assert_error(res, 422, "validation_error")
+    assert list(error["fields"]) == [field]
+    assert "NUL" in error["message"]
+    assert contacts() == 1
+    assert as_user("admin").get("/api/workflows").status_code == 200  # the session is still usable
+
+
+def test_an_escaped_backslash_before_u0000_is_not_a_nul(app, account, as_user):
+    res = as_user("admin").post("/api/contacts", data='{"first_name": "Ada\\\\u0000"}',
+                                content_type="application/json")
+    assert res.status_code == 201, res.get_data(as_text=True)
+    assert res.json["first_name"] == "Ada\\u0000"
+
+
+def test_nul_in_the_query_string_or_a_form_is_refused(app, account, client, as_user):
+    error = assert_error(as_user("admin").get("/api/contacts?q=a%00b"), 422, "validation_error")
+    assert list(error["fields"]) == ["q"]
+    page = client.post("/login", data={"email": "a\x00@acme.test", "password": "x"})
+    assert page.status_code == 422
+
+
+def test_nul_in_a_webhook_payload_is_refused_and_creates_nobody(app, account, client):
+    workflow = make_workflow(account, WEBHOOK)
+    res = client.post(hook_path(workflow.id), json={"phone": "+14155550100", "first": "A\x00da"})
+    error = assert_error(res, 422, "validation_error")
+    assert list(error["fields"]) == ["first"]
+    assert contacts() == 0
+
+
+def test_a_failed_statement_leaves_the_next_request_a_usable_session(app, account, as_user):
+    """The 500 handler rolls back: on PostgreSQL an aborted transaction would fail every later query
+    that shares the session (a test's app context, or an error page that reads the user)."""
+    def broken():
+        db.session.execute(text("SELECT * FROM no_such_table"))
+    app.add_url_rule("/api/test-broken", view_func=broken)
+    assert_error(as_user("admin").get("/api/test-broken"), 500, "internal_error")
+    assert as_user("admin").get("/api/workflows").status_code == 200
 
 
 # --- JSON types are what the document says -------------------------------------------------------
