@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from builder.domain.errors import Refused
 from builder.extensions import db
 from builder.http.auth import authenticate_api
-from builder.http.input_limits import JsonTooDeep, loads_json
+from builder.http.input_limits import JsonTooDeep, loads_body
 from engine.graph import flatten
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class ArgumentsParser(FlaskParser):
     def _raw_load_json(self, req: Request):
         if not is_json_request(req):
             return core.missing
-        return loads_json(req.get_data(cache=True))
+        return loads_body(req.get_data(cache=True))
 
 
 class Blueprint(ApiBlueprint):

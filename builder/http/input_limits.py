@@ -98,13 +98,24 @@ def loads_json(data: str | bytes, **kwargs: Any) -> Any:
     if json_depth(text) > MAX_JSON_DEPTH:
         raise JsonTooDeep()
     try:
-        value = json.loads(text, **kwargs)
+        return json.loads(text, **kwargs)
     except RecursionError:  # a deep stack already in use; still the body's fault
         raise JsonTooDeep() from None
-    if "\\u0000" in text:  # a NUL can only arrive escaped; walk the value only then
+
+
+def refuse_nul(value: Any, raw: str | bytes) -> None:
+    """TextHasNul if the parsed body `value` holds a NUL; `raw` is its text, searched first (cheap):
+    in JSON a NUL can only arrive escaped."""
+    if ("\\u0000" if isinstance(raw, str) else b"\\u0000") in raw:
         where = nul_path(value)
         if where is not None:
             raise TextHasNul(where)
+
+
+def loads_body(data: str | bytes) -> Any:
+    """loads_json for what a request sends: NUL characters are refused as well."""
+    value = loads_json(data)
+    refuse_nul(value, data)
     return value
 
 
@@ -134,6 +145,12 @@ class CappedStream(LimitedStream):
 
 
 class Request(flask.Request):
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        value = super().get_json(force=force, silent=silent, cache=cache)
+        if value is not None:
+            refuse_nul(value, self.get_data(cache=True))
+        return value
+
     @cached_property
     def stream(self) -> Any:
         limit = self.max_content_length

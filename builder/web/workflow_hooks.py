@@ -30,7 +30,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from builder.domain import contacts, enrollment, workflow_hooks
 from builder.domain.store import AfterCommit
 from builder.extensions import db
-from builder.http.input_limits import JsonTooDeep, loads_json
+from builder.http.input_limits import JsonTooDeep, loads_body
 from builder.models import MAX_ID, Contact
 from builder.schemas.contacts import ContactFields, Scalar
 from engine.triggers import INBOUND_WEBHOOK, Event
@@ -131,7 +131,7 @@ def _read_payload() -> tuple[Any, tuple[int, str, str] | None]:
     if len(raw) > MAX_BODY:
         return None, too_large
     try:
-        return loads_json(raw), None
+        return loads_body(raw), None
     except JsonTooDeep as exc:
         return None, (400, "bad_request", exc.description)
     except ValueError:

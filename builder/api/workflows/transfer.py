@@ -25,7 +25,7 @@ from builder.domain.workflow_transfer import (
 )
 from builder.extensions import db
 from builder.http.auth import require_role
-from builder.http.input_limits import loads_json
+from builder.http.input_limits import loads_body
 from builder.models import utcnow
 from builder.schemas.workflows import WorkflowSchema
 
@@ -78,7 +78,7 @@ def _uploaded() -> tuple[Any, str | None]:
             fail(400, "Send the exported file as the JSON body, or upload it as `file`.")
         return document, None
     try:
-        return loads_json(upload.read()), (request.form.get("name") or "").strip() or None
+        return loads_body(upload.read()), (request.form.get("name") or "").strip() or None
     except (json.JSONDecodeError, ValueError):
         fail(422, "file: The file is not valid JSON.", {"file": ["The file is not valid JSON."]})
 
