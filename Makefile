@@ -16,11 +16,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m builder.server.devserver
 
-## Install, then lint, check the import rules (.importlinter) and run the whole test suite (SQLite and PostgreSQL).
+## Install, then lint, check the import rules (.importlinter) and run the whole test suite (SQLite and PostgreSQL)
+## in TEST_PROCESSES processes (pytest-xdist; each claims its own Redis database and PostgreSQL schema).
+TEST_PROCESSES ?= 2
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal
 
 ## Browser tests drive Debian's Chromium (never a downloaded one): install it when missing.
 chromium:
