@@ -29,7 +29,7 @@ from engine.actions.fields import Template
 
 KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Names a contact already has: a custom key like these would be hidden behind the standard field.
-RESERVED_KEYS = frozenset({*merge.STANDARD_FIELDS, "custom", "assigned_user_id", "dnd_sms", "dnd_call"})
+RESERVED_KEYS = frozenset({*merge.STANDARD_FIELDS, "custom", "assigned_user_id", "dnd_sms", "dnd_call", "dnd_email"})
 MAX_FIELDS = 100
 MAX_CHOICES = 50
 TEXT_MAX = 2000  # as update_contact_field stores at most

@@ -61,6 +61,8 @@ def test_another_accounts_fields_are_invisible(app, users, as_user):
     ({**PLAN, "key": "2plan"}, "key"),
     ({**PLAN, "key": "the plan"}, "key"),
     ({**PLAN, "key": "first_name"}, "key"),  # a standard field would hide it
+    ({**PLAN, "key": "dnd_email"}, "key"),  # as would a contact column the API takes
+    ({**PLAN, "key": "engagement_score"}, "key"),
     ({**PLAN, "type": "colour"}, "type"),
     ({**PLAN, "choices": []}, "choices"),
     ({**PLAN, "choices": [""]}, "choices.0"),
