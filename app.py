@@ -18,6 +18,7 @@ from builder.web import (
     contact_import_pages,
     contact_pages,
     custom_field_pages,
+    email_settings_pages,
     error_pages,
     integration_pages,
     pages,
@@ -26,6 +27,7 @@ from builder.web import (
     task_pages,
     team_pages,
     twilio_webhooks,
+    unsubscribe_pages,
     workflow_hooks,
     workflow_pages,
 )
@@ -71,6 +73,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(twilio_webhooks.bp)
     csrf.exempt(workflow_hooks.bp)  # authenticated by the secret in the URL
     app.register_blueprint(workflow_hooks.bp)
+    csrf.exempt(unsubscribe_pages.bp)  # the signed token in the URL; mail clients one-click POST without a form
+    app.register_blueprint(unsubscribe_pages.bp)
+    app.register_blueprint(email_settings_pages.bp)
     cli.register(app)
     unavailable.register(app)  # Redis down before a commit: 503, not 500
     security_headers.register(app)

@@ -48,6 +48,21 @@ def from_env() -> dict:
         # Seconds before each new attempt after a 429 or 5xx; when they run out the message fails.
         "TWILIO_RETRY_DELAYS": _seconds_list(os.environ.get("TWILIO_RETRY_DELAYS", "5,30,120,600")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
+        # Send Email: the SMTP server for accounts without their own (Settings > Email); none: the console
+        # email provider, which records emails in the conversation and sends nothing.
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587")),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_SECURITY": os.environ.get("SMTP_SECURITY", "starttls"),  # starttls | tls | none
+        "SMTP_FROM_ADDRESS": os.environ.get("SMTP_FROM_ADDRESS", ""),
+        "SMTP_FROM_NAME": os.environ.get("SMTP_FROM_NAME", ""),
+        "SMTP_REPLY_TO": os.environ.get("SMTP_REPLY_TO", ""),
+        "SMTP_TIMEOUT_SECONDS": float(os.environ.get("SMTP_TIMEOUT_SECONDS", "30")),
+        # Seconds before each new attempt after a temporary SMTP refusal (4xx) or no connection.
+        "EMAIL_RETRY_DELAYS": _seconds_list(os.environ.get("EMAIL_RETRY_DELAYS", "30,120,600,1800")),
+        # What a call placed through the console provider simulates (answered, no_answer, busy, voicemail, failed).
+        "CONSOLE_CALL_OUTCOME": os.environ.get("CONSOLE_CALL_OUTCOME", "answered"),
         # Outbound webhooks and Slack (jobqueue.outbound_http): hosts (host or host:port, comma-separated) that may
         # resolve to private, loopback or other internal addresses; every other destination must be public.
         "ALLOWED_WEBHOOK_HOSTS": os.environ.get("ALLOWED_WEBHOOK_HOSTS", ""),

@@ -476,7 +476,8 @@ class BulkEnrollmentBatch(db.Model):
 
 
 class Call(db.Model):
-    """A call placed from a Manual Call action: the agent's phone rings, then the contact's."""
+    """A call placed from a Manual Call action (the agent's phone rings, then the contact's), or by a workflow's
+    Call step (the contact's rings, then the user's: see CallStep)."""
 
     __tablename__ = "calls"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -484,9 +485,11 @@ class Call(db.Model):
     manual_action_id: Mapped[int | None] = mapped_column(ForeignKey("manual_actions.id", ondelete="SET NULL"),
                                                          index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The agent who placed it; null for a call a workflow's Call step placed (see CallStep).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     to_number: Mapped[str] = mapped_column(String(20))
-    # simulated (console provider) | initiating (being placed), queued, initiated, ringing, in-progress,
+    # pending (a Call step's, not yet placed) | simulated (console provider) | initiating (being placed),
+    # queued, initiated, ringing, in-progress,
     # completed, busy, no-answer, failed, canceled (Twilio) | unknown (placing it timed out)
     status: Mapped[str] = mapped_column(String(20))
     provider: Mapped[str] = mapped_column(String(20))
@@ -811,3 +814,98 @@ class Task(db.Model):
 # --- contact actions ---
 # Find Contact and Create Contact look a contact up by email in any case, within its account.
 Index("ix_contacts_account_email_lower", Contact.account_id, func.lower(Contact.email))
+
+
+# --- automated calls ---
+class CallOutcome(enum.StrEnum):
+    """How an automated call ended, as the step's output and the conversation show it."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+    FAILED = "failed"
+
+
+class CallStep(db.Model):
+    """The workflow side of a call a Call step placed (its `calls` row is what the conversation shows).
+
+    The calls row moves pending (in our outbox) -> initiating (claimed by one worker, being placed) ->
+    Twilio's statuses; `outcome` is set once, when the call has ended (or could not be placed), and the
+    run waiting at the step is resumed with the event "call:<call id>"."""
+
+    __tablename__ = "call_steps"
+    __table_args__ = (Index("ix_call_steps_open", "outcome", "created_at"),)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"), index=True)
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    step_id: Mapped[str] = mapped_column(String(64))
+    # The step run's key: a pass taken again finds its call instead of placing a second one.
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    bridge_number: Mapped[str] = mapped_column(String(20))  # rung once the contact answers
+    whisper_name: Mapped[str | None] = mapped_column(String(200))  # said to the user first; null: no whisper
+    outcome: Mapped[str | None] = mapped_column(String(20))  # CallOutcome once the call has ended
+    answered_by: Mapped[str | None] = mapped_column(String(30))  # Twilio's AnsweredBy (human, machine_start, ...)
+    attempts: Mapped[int] = mapped_column(default=0)
+    retry_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    # The step's time ran out before an outcome came: a job asks the provider (jobqueue.calls.check).
+    check_requested_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- email ---
+class Email(db.Model):
+    """An email to a contact: the conversation shows it, and queued rows are the email outbox.
+
+    Its own table rather than a channel of `messages`: the SMS code (reply attribution, Twilio status
+    callbacks, the SMS outbox and its reconciler) selects messages by status alone, and an email there
+    would need a channel test in each. The conversation merges kinds anyway (builder.domain.timeline).
+
+    Moves queued -> sending -> sent | failed (cancelled: DND turned on before it went); a send cut short
+    is marked unknown by the reconciler and never sent again. Statuses are MessageStatus values."""
+
+    __tablename__ = "emails"
+    __table_args__ = (
+        Index("ix_emails_contact", "contact_id", "created_at"),
+        Index("ix_emails_status", "status", "retry_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="SET NULL"))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(998))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    provider: Mapped[str | None] = mapped_column(String(20))  # "smtp" or "console" (simulated)
+    message_id_header: Mapped[str | None] = mapped_column(String(255))  # the Message-ID it was sent with
+    error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(20))  # the SMTP reply code, "dnd", ...
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    is_test: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(default=0)
+    retry_at: Mapped[datetime | None]
+    status_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class EmailSettings(db.Model):
+    """An account's SMTP server and sender (Settings > Email); the password is sealed (Fernet)."""
+
+    __tablename__ = "email_settings"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int]
+    username: Mapped[str | None] = mapped_column(String(255))
+    password_encrypted: Mapped[str | None] = mapped_column(Text)
+    security: Mapped[str] = mapped_column(String(10), default="starttls")  # starttls | tls | none
+    from_address: Mapped[str] = mapped_column(String(254))
+    from_name: Mapped[str | None] = mapped_column(String(200))
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

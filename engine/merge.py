@@ -191,3 +191,24 @@ def render(template: str, contact: ContactView) -> str:
         return _compile(template).render(contact_context(contact))
     except TemplateError as exc:
         raise MergeFieldError(_describe(exc)) from exc
+
+
+# HTML email bodies: the same rules, but every merged value is HTML-escaped (a contact named
+# "<b>Ann</b>" is shown as typed, never as markup).
+_html_env = MergeEnvironment(autoescape=True, keep_trailing_newline=True, undefined=ChainableUndefined)
+_html_env.filters = _env.filters
+
+
+@lru_cache(maxsize=256)
+def _compile_html(template: str):
+    _compile(template)  # the checks, once
+    return _html_env.from_string(template)
+
+
+def render_html(template: str, contact: ContactView) -> str:
+    if "{" not in template:
+        return template
+    try:
+        return _compile_html(template).render(contact_context(contact))
+    except TemplateError as exc:
+        raise MergeFieldError(_describe(exc)) from exc

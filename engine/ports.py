@@ -146,6 +146,34 @@ class Store(Protocol):
         actions leave the queue."""
         ...
 
+    # --- automated calls ---
+    def queue_call(self, run: RunState, contact: ContactView, *, step_id: str, bridge_number: str,
+                   whisper_name: str | None, key: str) -> int:
+        """Store a call to `contact` for the job layer to place once the pass has committed: when the contact
+        answers, `bridge_number` is rung (and hears `whisper_name` first, if given). A step run asks once:
+        a pass taken again under the same `key` gets the same call's id."""
+        ...
+
+    def call_result(self, call_id: int) -> dict[str, Any] | None:
+        """A call of this account: {"call_id", "status", "outcome" (None until it has ended), "answered_by",
+        "duration_seconds", "error"}; None when there is no such call."""
+        ...
+
+    def call_for_key(self, key: str) -> dict[str, Any] | None:
+        """The call a step run placed under `key` (as call_result), or None."""
+        ...
+
+    def check_call(self, call_id: int) -> None:
+        """The step stopped waiting for the call's outcome: after the commit, ask the provider for it
+        (recorded as failed if it cannot tell) and resume the run with "call:<call id>"."""
+        ...
+
+    # --- email ---
+    def queue_email(self, run: RunState, contact: ContactView, *, subject: str, text: str, html: str | None,
+                    key: str) -> int:
+        """Store an email to `contact` in the email outbox; it is sent after the pass commits."""
+        ...
+
     def log_step(self, row: dict[str, Any]) -> None: ...
 
     def quiet_hours(self) -> dict[str, str] | None:

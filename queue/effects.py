@@ -66,6 +66,15 @@ def carry_out(after: AfterCommit) -> None:
         notification_events.publish_created(after.notifications)
     if after.task_events:
         task_events.publish(after.task_events)
+    if after.calls or after.call_checks:  # Call steps: a job places them (the provider may be slow)
+        with deferrable(f"calls {_ids(after.calls)}, checks {_ids(after.call_checks)}"):
+            if after.calls:
+                enqueue(job_names.PLACE_CALLS, after.calls)
+            if after.call_checks:
+                enqueue(job_names.CHECK_CALLS, after.call_checks)
+    if after.emails:  # Send Email steps: a job sends them (an SMTP server may be slow)
+        with deferrable(f"emails {_ids(after.emails)}"):
+            enqueue(job_names.SEND_EMAILS, after.emails)
     if after.received:
         conversation_events.publish(after.received, "created")
     if after.updated_messages:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from builder.live import workflow_events
 from jobqueue import (
+    calls,
     contact_import,
     effects,
+    email_outbox,
     enroll,
     inbound,
     notification_sms,
@@ -92,6 +94,24 @@ def send_outbound_requests(request_ids: list[int]) -> None:
 def deliver_notification_texts(notification_ids: list[int]) -> None:
     """Copies of notifications to users' phones whose send after the commit was lost (the reconciler's)."""
     notification_sms.deliver(notification_ids)
+
+
+@job
+def place_calls(call_ids: list[int]) -> None:
+    """Automated calls of Call steps, each placed at most once (jobqueue.calls)."""
+    calls.place(call_ids)
+
+
+@job
+def check_calls(call_ids: list[int]) -> None:
+    """Automated calls whose outcome did not come in time: ask the provider (jobqueue.calls)."""
+    calls.check(call_ids)
+
+
+@job
+def send_emails(email_ids: list[int]) -> None:
+    """Emails of Send Email steps, each sent at most once (jobqueue.email_outbox)."""
+    email_outbox.deliver(email_ids)
 
 
 @job

@@ -32,7 +32,7 @@ from builder.models import (
     utcnow,
 )
 from engine.statuses import RunStatus
-from jobqueue import inbound, job_names, notification_sms, outbound_http
+from jobqueue import calls, email_outbox, inbound, job_names, notification_sms, outbound_http
 from jobqueue.connection import get_redis
 from jobqueue.enroll import ADVANCE, batch_due_at, schedule_batches
 from jobqueue.queues import enqueue, enqueue_many
@@ -57,7 +57,9 @@ def reconcile() -> dict[str, int]:
         "unsent_messages": _unsent_messages(cutoff),
         "inbound_events": inbound.requeue_unprocessed(cutoff),
         "contact_imports": _stalled_imports(cutoff),
+        **calls.recover(cutoff),  # Call steps: lost placements and checks, cut-short placements, resumes
         **outbound_http.recover(cutoff),  # Webhook and Slack requests: lost sends, cut-short attempts
+        **email_outbox.recover(cutoff),  # Send Email: lost sends, cut-short sends (marked unknown)
     }
     interrupted = _interrupted_sends(cutoff)
     counts["interrupted_sends"] = len(interrupted)

@@ -150,9 +150,11 @@ IN_PROCESS = frozenset({
     job_names.ENROLL_BATCH, job_names.ADVANCE_ENROLLMENTS, job_names.ADVANCE_READY,
     job_names.RESUME_ENROLLMENT, job_names.DELIVER_MESSAGES, job_names.PROCESS_INBOUND,
     job_names.PROCESS_INBOUND_PASS, job_names.RECONCILE, job_names.PUBLISH_WORKFLOW_STATS,
-    job_names.DELIVER_NOTIFICATION_TEXTS,
+    job_names.DELIVER_NOTIFICATION_TEXTS, job_names.PLACE_CALLS, job_names.CHECK_CALLS,
 })
 # Not CONTACT_IMPORT: it runs for minutes and holds a chunk of the file; its work-horse gives the memory back.
+# Not SEND_OUTBOUND_REQUESTS or SEND_EMAILS: they wait on servers anyone may name (a webhook's URL, an
+# account's SMTP host) for up to their time-outs; the calls and texts wait only on Twilio.
 
 
 class InProcessMixin:

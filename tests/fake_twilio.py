@@ -4,7 +4,7 @@ The server (a threaded http.server on a free port) implements
 POST /2010-04-01/Accounts/{sid}/Messages.json and /Calls.json: it checks HTTP
 Basic auth (401 with Twilio's error body when wrong) and the parameters our
 provider must send (To, Body, From or MessagingServiceSid, StatusCallback;
-for calls To, From, Url, StatusCallback), records every request, answers with
+for calls To, From, Url or Twiml, StatusCallback, and MachineDetection if given), records every request, answers with
 Twilio-shaped JSON, and can be told to fail the next requests (429, 500, 400)
 or to hold one until the test lets it go.
 
@@ -40,6 +40,9 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "9f2c1e0b7a6d5c4b3a29180716f5e4d3"
 FROM_NUMBER = "+12025550123"
 PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/(?P<kind>Messages|Calls)\.json$")
+# GET of one call (the SDK's calls(sid).fetch()): its current status, as the test set it.
+ONE_CALL = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Calls/(?P<call>CA[0-9a-f]+)\.json$")
+MACHINE_DETECTION = ("Enable", "DetectMessageEnd")
 DEFAULT_CODES = {400: 21211, 401: 20003, 404: 20404, 429: 20429, 500: 20500, 503: 20503}
 
 
@@ -94,6 +97,7 @@ class FakeTwilio:
         self.accounts: dict[str, str] = {}
         self.requests: list[Recorded] = []
         self.resources: dict[str, Resource] = {}
+        self.call_states: dict[str, dict[str, Any]] = {}  # what GET .../Calls/{sid}.json answers
         self._failures: deque[tuple[int, int | None, str | None]] = deque()
         self._hold: threading.Event | None = None
         self.held = threading.Event()  # set when a held request has arrived
@@ -157,6 +161,9 @@ class FakeTwilio:
 
     def handle(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any]]:
         params = parse_qs(raw.decode(), keep_blank_values=True)
+        one = ONE_CALL.match(urlsplit(path).path)
+        if method == "GET" and one:
+            return self._fetch_call(one, headers, path)
         match = PATH.match(urlsplit(path).path)
         authorized = bool(match) and self._authorized(match["sid"], headers.get("Authorization", ""))
         status, body = self._answer(method, match, authorized, params)
@@ -204,10 +211,40 @@ class FakeTwilio:
 
     @staticmethod
     def _check_call(params: dict[str, list[str]]) -> tuple[int, str] | None:
-        for name, code in (("To", 21201), ("From", 21213), ("Url", 21205), ("StatusCallback", 21609)):
+        for name, code in (("To", 21201), ("From", 21213), ("StatusCallback", 21609)):
             if not params.get(name):
                 return code, f"Missing required parameter {name}"
+        if not params.get("Url") and not params.get("Twiml"):
+            return 21205, "Either Url or Twiml is required"
+        detection = params.get("MachineDetection")
+        if detection and detection[0] not in MACHINE_DETECTION:
+            return 21626, f"MachineDetection must be one of {', '.join(MACHINE_DETECTION)}"
         return None
+
+    def _fetch_call(self, match: re.Match, headers: Any, path: str) -> tuple[int, dict[str, Any]]:
+        authorized = self._authorized(match["sid"], headers.get("Authorization", ""))
+        with self._lock:
+            resource = self.resources.get(match["call"])
+            state = dict(self.call_states.get(match["call"], {}))
+        if not authorized:
+            status, body = _error(401, message="Authenticate")
+        elif resource is None:
+            status, body = _error(404, message="The requested resource was not found")
+        else:
+            status, body = 200, {"sid": resource.sid, "account_sid": resource.account_sid, "to": resource.value("To"),
+                                 "from": resource.value("From"), "status": state.get("status", "queued"),
+                                 "answered_by": state.get("answered_by"), "duration": state.get("duration"),
+                                 "direction": "outbound-api"}
+        with self._lock:
+            self.requests.append(Recorded("GET", path, {}, status, authorized))
+        return status, body
+
+    def set_call_state(self, sid: str, status: str, *, answered_by: str | None = None,
+                       duration: int | None = None) -> None:
+        """What fetching this call answers from now on (its status callbacks are the test's to send)."""
+        with self._lock:
+            self.call_states[sid] = {"status": status, "answered_by": answered_by,
+                                     "duration": str(duration) if duration is not None else None}
 
     def _create(self, account_sid: str, kind: str, params: dict[str, list[str]]) -> dict[str, Any]:
         prefix = "SM" if kind == "Messages" else "CA"
@@ -252,12 +289,15 @@ class FakeTwilio:
             params["ErrorCode"] = error_code
         return self.post(message.value("StatusCallback"), params, **extra)
 
-    def call_status(self, sid: str, status: str, *, duration: int | None = None, **extra: Any) -> Reply:
+    def call_status(self, sid: str, status: str, *, duration: int | None = None, answered_by: str | None = None,
+                    **extra: Any) -> Reply:
         call = self.resources[sid]
         params = {"CallSid": sid, "AccountSid": call.account_sid, "CallStatus": status, "To": call.value("To"),
                   "From": call.value("From"), "Direction": "outbound-api", "ApiVersion": "2010-04-01"}
         if duration is not None:
             params["CallDuration"] = str(duration)
+        if answered_by is not None and call.value("MachineDetection"):
+            params["AnsweredBy"] = answered_by
         return self.post(call.value("StatusCallback"), params, **extra)
 
     def fetch_bridge(self, sid: str, **extra: Any) -> Reply:
@@ -267,6 +307,24 @@ class FakeTwilio:
                   "To": call.value("To"), "From": call.value("From"), "Direction": "outbound-api",
                   "ApiVersion": "2010-04-01"}
         return self.post(call.value("Url"), params, **extra)
+
+    def answer(self, sid: str, *, answered_by: str = "human", **extra: Any) -> Reply:
+        """The contact picked up a call placed with machine detection: Twilio asks its Url for TwiML,
+        saying who answered (human, machine_start, fax, unknown)."""
+        call = self.resources[sid]
+        params = {"CallSid": sid, "AccountSid": call.account_sid, "CallStatus": "in-progress",
+                  "To": call.value("To"), "From": call.value("From"), "Direction": "outbound-api",
+                  "ApiVersion": "2010-04-01"}
+        if call.value("MachineDetection"):
+            params["AnsweredBy"] = answered_by
+        return self.post(call.value("Url"), params, **extra)
+
+    def fetch_url(self, url: str, sid: str, **extra: Any) -> Reply:
+        """Twilio fetching another TwiML URL during the call (a <Number url=...> whisper)."""
+        call = self.resources[sid]
+        params = {"CallSid": _sid("CA"), "ParentCallSid": sid, "AccountSid": call.account_sid,
+                  "CallStatus": "in-progress", "Direction": "outbound-dial", "ApiVersion": "2010-04-01"}
+        return self.post(url, params, **extra)
 
     def inbound_sms(self, url: str, *, from_: str, to: str = FROM_NUMBER, body: str,
                     account_sid: str = ACCOUNT_SID, message_sid: str | None = None, **extra: Any) -> Reply:

@@ -22,6 +22,7 @@ from builder.api import (
     conversations,
     custom_fields,
     dashboard,
+    email_settings,
     integration_settings,
     manual_action_session,  # noqa: F401  (adds Let's Start routes to manual_actions.bp)
     manual_actions,
@@ -49,6 +50,8 @@ def register_api(api: Api, app: Flask, page_errors: Callable | None = None) -> N
         api.register_blueprint(module.bp)
     csrf.exempt(integration_settings.bp)  # Settings > Integrations (outbound webhooks, Slack)
     api.register_blueprint(integration_settings.bp)
+    csrf.exempt(email_settings.bp)  # Settings > Email (SMTP)
+    api.register_blueprint(email_settings.bp)
     csrf.exempt(workflows.templates.templates_bp)  # /api/workflow-templates: the second blueprint of workflows
     api.register_blueprint(workflows.templates.templates_bp)
     app.extensions[PAGE_ERRORS] = page_errors

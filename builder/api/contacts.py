@@ -104,6 +104,12 @@ class TimelineItem(Schema):
     step_name = fields.String(allow_none=True)
     finished_at = DateTime(allow_none=True)
     log_url = fields.String(allow_none=True, metadata={"description": "the run's execution log (editors)"})
+    to = fields.String()  # email: the address it went to
+    subject = fields.String()  # email
+    provider = fields.String(allow_none=True)  # email: smtp | console
+    simulated = fields.Boolean(metadata={"description": "email: recorded by the console provider, not sent"})
+    error_code = fields.String(allow_none=True)  # email: the SMTP reply code, dnd, ...
+    sent_at = DateTime(allow_none=True)  # email
 
 
 class TimelinePage(Schema):

@@ -20,8 +20,11 @@ from builder.domain import custom_fields, handover, phones, step_counts
 from builder.domain.errors import Invalid
 from builder.models import (
     Account,
+    Call,
+    CallStep,
     Contact,
     ContactTag,
+    Email,
     Enrollment,
     ExecutionLog,
     ManualAction,
@@ -39,6 +42,7 @@ from builder.models import (
 )
 from engine.statuses import RunStatus
 
+CALL_PENDING = "pending"  # an automated call in our outbox, not yet handed to the provider
 STANDARD_CONTACT_FIELDS = {"first_name", "last_name", "email", "timezone"}
 
 
@@ -70,6 +74,9 @@ class AfterCommit:
     contacts: list[int] = field(default_factory=list)  # contacts whose details changed, for open pages
     # Live events already read in the change's own transaction, (event, payload, rooms): sent as they are.
     ready_events: list[tuple[str, Any, list[str]]] = field(default_factory=list)
+    emails: list[int] = field(default_factory=list)  # Send Email steps' emails, for the email outbox
+    calls: list[int] = field(default_factory=list)  # automated calls to place (Call steps)
+    call_checks: list[int] = field(default_factory=list)  # automated calls whose outcome is overdue: ask
     outbound_requests: list[int] = field(default_factory=list)  # Webhook and Slack requests to send
     # Tasks added, changed or deleted: (task id, "created" | "updated" | "deleted", former assignee if it moved).
     task_events: list[tuple[int, str, int | None]] = field(default_factory=list)
@@ -234,6 +241,62 @@ class SqlStore:
         from builder.domain import contacts  # see create_contact
 
         contacts.delete_contact(contact, self.after_commit)
+
+    # --- automated calls ---
+    def queue_call(self, run: Enrollment, contact: Contact, *, step_id: str, bridge_number: str,
+                   whisper_name: str | None, key: str) -> int:
+        # Flushed for its id (the step's output names it); placed by jobqueue.calls after the commit.
+        existing = self.session.scalar(select(CallStep.call_id).where(CallStep.idempotency_key == key))
+        if existing is not None:
+            return existing
+        call = Call(account_id=self.account_id, contact_id=contact.id, user_id=None, to_number=contact.phone or "",
+                    status=CALL_PENDING, provider="pending", is_test=run.is_test)
+        self.session.add(call)
+        self.session.flush()
+        self.session.add(CallStep(call_id=call.id, account_id=self.account_id, enrollment_id=run.id,
+                                  workflow_id=run.workflow_id, step_id=step_id, idempotency_key=key,
+                                  bridge_number=bridge_number, whisper_name=whisper_name, attempts=0))
+        self.session.flush()
+        self.after_commit.calls.append(call.id)
+        return call.id
+
+    def call_result(self, call_id: int) -> dict[str, Any] | None:
+        return self._call_row(CallStep.call_id == call_id)
+
+    def call_for_key(self, key: str) -> dict[str, Any] | None:
+        return self._call_row(CallStep.idempotency_key == key)
+
+    def _call_row(self, where: Any) -> dict[str, Any] | None:
+        row = self.session.execute(
+            select(Call.id, Call.status, Call.duration_seconds, Call.error, CallStep.outcome, CallStep.answered_by)
+            .join(CallStep, CallStep.call_id == Call.id)
+            .where(where, Call.account_id == self.account_id)
+            .execution_options(populate_existing=True)).one_or_none()
+        if row is None:
+            return None
+        return {"call_id": row.id, "status": row.status, "outcome": row.outcome, "answered_by": row.answered_by,
+                "duration_seconds": row.duration_seconds, "error": row.error}
+
+    def check_call(self, call_id: int) -> None:
+        step = self.session.get(CallStep, call_id)
+        if step is not None and step.account_id == self.account_id and step.outcome is None:
+            step.check_requested_at = utcnow()
+            self.after_commit.call_checks.append(call_id)
+
+    def queue_email(self, run: Enrollment, contact: Contact, *, subject: str, text: str, html: str | None,
+                    key: str) -> int:
+        # A pass taken again under the same key finds its email instead of queueing a second one.
+        found = self.session.scalar(select(Email.id).where(Email.idempotency_key == key))
+        if found is not None:
+            return found
+        email = Email(account_id=self.account_id, contact_id=contact.id, workflow_id=run.workflow_id,
+                      enrollment_id=run.id, to_address=(contact.email or "").strip(), subject=subject,
+                      text_body=text, html_body=html, status="queued", idempotency_key=key, is_test=run.is_test,
+                      attempts=0)
+        self.session.add(email)
+        self.session.flush()
+        self.after_commit.emails.append(email.id)
+        return email.id
 
     # --- contact effects ---
     def add_tag(self, contact: Contact, tag: str) -> bool:

@@ -19,7 +19,9 @@ from builder.domain.errors import Invalid
 from builder.extensions import db
 from builder.models import (
     Call,
+    CallStep,
     Contact,
+    Email,
     Enrollment,
     ManualAction,
     Message,
@@ -30,7 +32,7 @@ from builder.models import (
 )
 
 # The order of kinds among items of the same time (the cursor's middle part).
-KINDS = ("message", "call", "note", "manual_action", "run")
+KINDS = ("message", "call", "note", "manual_action", "run", "email")  # new kinds go last: cursors keep their ranks
 RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 NOTE_MAX = 10_000  # as the Add Note action
 
@@ -78,7 +80,7 @@ def timeline(contact: Contact, *, limit: int, before: Cursor | None = None,
     wanted = limit + 1
     items = (_messages(contact.id, wanted, before) + _calls(contact.id, wanted, before)
              + _notes(contact.id, wanted, before) + _manual_actions(contact.id, wanted, before)
-             + _runs(contact.id, wanted, before, with_logs))
+             + _runs(contact.id, wanted, before, with_logs) + _emails(contact.id, wanted, before))
     items.sort(key=lambda item: (item["at"], RANK[item["kind"]], item["id"]), reverse=True)
     page = items[:limit]
     more = len(items) > limit
@@ -117,17 +119,21 @@ def _messages(contact_id: int, limit: int, before: Cursor | None) -> list[dict[s
 
 
 def _calls(contact_id: int, limit: int, before: Cursor | None) -> list[dict[str, Any]]:
-    # Outcome and notes are written on the Manual Call action the call was placed from.
+    # Outcome and notes are written on the Manual Call action the call was placed from; a Call step's
+    # call has its outcome on its call_steps row.
     rows = db.session.execute(
-        select(Call, ManualAction.outcome, ManualAction.notes, User.name, User.email)
+        select(Call, ManualAction.outcome, ManualAction.notes, User.name, User.email, CallStep.outcome,
+               CallStep.workflow_id)
         .outerjoin(ManualAction, ManualAction.id == Call.manual_action_id)
+        .outerjoin(CallStep, CallStep.call_id == Call.id)
         .outerjoin(User, User.id == Call.user_id)
         .where(Call.contact_id == contact_id, _older(Call.created_at, Call.id, RANK["call"], before))
         .order_by(Call.created_at.desc(), Call.id.desc()).limit(limit))
-    return [{"kind": "call", "id": c.id, "at": c.created_at, "status": c.status, "outcome": outcome,
+    return [{"kind": "call", "id": c.id, "at": c.created_at, "status": c.status, "outcome": outcome or automated,
              "notes": notes, "duration_seconds": c.duration_seconds, "is_test": c.is_test,
-             "author": _name(name, email), "manual_action_id": c.manual_action_id}
-            for c, outcome, notes, name, email in rows]
+             "author": _name(name, email), "manual_action_id": c.manual_action_id, "workflow_id": workflow_id,
+             "error": c.error}
+            for c, outcome, notes, name, email, automated, workflow_id in rows]
 
 
 def _notes(contact_id: int, limit: int, before: Cursor | None) -> list[dict[str, Any]]:
@@ -175,3 +181,15 @@ def _runs(contact_id: int, limit: int, before: Cursor | None, with_logs: bool) -
             "log_url": f"/api/workflows/{run.workflow_id}/executions?enrollment_id={run.id}" if with_logs else None,
         })
     return items
+
+
+def _emails(contact_id: int, limit: int, before: Cursor | None) -> list[dict[str, Any]]:
+    # Emails have their own table (see builder.models.Email); in the thread they sit beside texts and calls.
+    rows = db.session.scalars(
+        select(Email).where(Email.contact_id == contact_id, _older(Email.created_at, Email.id, RANK["email"], before))
+        .order_by(Email.created_at.desc(), Email.id.desc()).limit(limit))
+    return [{"kind": "email", "id": e.id, "at": e.created_at, "direction": "outbound", "channel": "email",
+             "to": e.to_address, "subject": e.subject, "body": e.text_body, "status": e.status,
+             "provider": e.provider, "simulated": e.provider == "console", "error": e.error,
+             "error_code": e.error_code, "sent_at": e.sent_at, "is_test": e.is_test, "workflow_id": e.workflow_id}
+            for e in rows]

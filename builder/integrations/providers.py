@@ -9,7 +9,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
+from flask import current_app
+
 from builder.integrations import twilio_settings
+from engine.actions.call import OUTCOMES as CALL_OUTCOMES
 
 log = logging.getLogger("flowdesk.sms")
 
@@ -40,6 +43,26 @@ class Sent:
     from_number: str | None = None
 
 
+@dataclass(frozen=True)
+class PlacedCall:
+    """An automated call the provider took: Twilio reports its progress later by status callbacks; the
+    console provider simulates one and says at once how it ended (`outcome`)."""
+
+    sid: str
+    status: str
+    from_number: str | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class CallState:
+    """What the provider says of a call when asked: its status and, if known, who answered."""
+
+    status: str
+    answered_by: str | None = None
+    duration: int | None = None
+
+
 class SmsProvider(Protocol):
     name: str
 
@@ -47,6 +70,14 @@ class SmsProvider(Protocol):
 
     def place_call(self, agent_phone: str | None, to: str, *, key: str, call_id: int) -> Sent:
         """Ring the agent, then bridge them to the contact."""
+        ...
+
+    def place_automated_call(self, to: str, *, bridge_to: str, whisper: str | None, call_id: int) -> PlacedCall:
+        """Ring the contact; once they answer (a person, not a machine), ring `bridge_to` and connect them."""
+        ...
+
+    def fetch_call(self, sid: str) -> CallState | None:
+        """The call's state as the provider has it now (None: it cannot tell)."""
         ...
 
 
@@ -61,6 +92,20 @@ class ConsoleProvider:
         # Nothing rings: the call is recorded so the agent can log its outcome.
         log.info("console call to %s for agent phone %s [%s]", to, agent_phone or "(none)", key)
         return Sent(sid=f"console-call-{uuid.uuid4().hex}", status="simulated")
+
+    def place_automated_call(self, to: str, *, bridge_to: str, whisper: str | None, call_id: int) -> PlacedCall:
+        # Nothing rings: the outcome is the one the app is set to simulate (CONSOLE_CALL_OUTCOME), so a
+        # demo or a test run can follow either exit of the step.
+        outcome = current_app.config.get("CONSOLE_CALL_OUTCOME") or "answered"
+        if outcome not in CALL_OUTCOMES:
+            log.warning("CONSOLE_CALL_OUTCOME %r is not one of %s; simulating answered", outcome, CALL_OUTCOMES)
+            outcome = "answered"
+        log.info("console call %s to %s, connecting %s (whisper %r): simulated %s",
+                 call_id, to, bridge_to, whisper, outcome)
+        return PlacedCall(sid=f"console-call-{uuid.uuid4().hex}", status="simulated", outcome=outcome)
+
+    def fetch_call(self, sid: str) -> CallState | None:
+        return None  # a simulated call's outcome was recorded when it was placed
 
 
 def get_provider(account_id: int) -> SmsProvider:

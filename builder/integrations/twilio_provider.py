@@ -20,7 +20,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from builder.integrations.providers import NotConfigured, ProviderError, Sent
+from builder.integrations.providers import CallState, NotConfigured, PlacedCall, ProviderError, Sent
 from builder.integrations.twilio_settings import TwilioCredentials
 
 log = logging.getLogger("flowdesk.sms")
@@ -125,3 +125,23 @@ class TwilioProvider:
             status_callback=f"{self.webhook_base}/call-status?call={call_id}", status_callback_event=CALL_EVENTS,
         )
         return Sent(sid=call.sid, status=call.status or "queued", from_number=self.credentials.from_number)
+
+    def place_automated_call(self, to: str, *, bridge_to: str, whisper: str | None, call_id: int) -> PlacedCall:
+        if not self.credentials.from_number:
+            raise NotConfigured("Calls need a Twilio phone number: set the from number in Settings > Twilio.")
+        if not self.webhook_base:
+            raise NotConfigured("Set PUBLIC_URL so Twilio can reach flowdesk to connect the call.")
+        # Machine detection: Twilio tells the connect URL (and the status callbacks) whether a person or a
+        # voicemail answered, so voicemail is an outcome of its own and no user is rung for it.
+        call = self._call_api(
+            self.client.calls.create, to=to, from_=self.credentials.from_number,
+            url=f"{self.webhook_base}/voice/connect/{call_id}", machine_detection="Enable",
+            status_callback=f"{self.webhook_base}/call-status?call={call_id}", status_callback_event=CALL_EVENTS,
+        )
+        return PlacedCall(sid=call.sid, status=call.status or "queued", from_number=self.credentials.from_number)
+
+    def fetch_call(self, sid: str) -> CallState | None:
+        call = self._call_api(self.client.calls(sid).fetch)
+        duration = int(call.duration) if str(call.duration or "").isdigit() else None
+        return CallState(status=str(call.status or ""), answered_by=call.answered_by,
+                         duration=duration)

@@ -1,11 +1,17 @@
 """Demo data for `make run`: a team, contacts, and the product docs' "Assign User
-then Manual SMS" workflow, published and run so the agents' queues are full."""
+then Manual SMS" workflow, published and run so the agents' queues are full; and a
+"Welcome new customers" workflow that assigns, emails (the console provider), posts to a
+webhook (the demo's own "CRM intake" workflow, so no outside server is needed), notifies
+the assignee and creates a task."""
 
 from __future__ import annotations
+
+import json
 
 from sqlalchemy import select
 
 from builder.domain.users import create_user
+from builder.domain.workflow_hooks import hook_path
 from builder.domain.workflows import create_workflow
 from builder.extensions import db
 from builder.models import Account, Contact, ContactTag, User
@@ -63,7 +69,43 @@ def call_graph(agent_ids: list[int]) -> dict:
     }
 
 
-def load() -> str:
+def intake_graph() -> dict:
+    """Stands in for a CRM: what the welcome workflow posts arrives at this workflow's inbound webhook."""
+    return {
+        "name": "CRM intake (demo webhook receiver)",
+        "trigger": {"type": "inbound_webhook", "config": {"field_map": {"phone": "phone"}}},
+        "start": "tag",
+        "steps": {"tag": {"type": "add_tag", "name": "Mark as in the CRM", "config": {"tag": "in-crm"},
+                          "next": None}},
+    }
+
+
+def welcome_graph(agent_ids: list[int], crm_url: str) -> dict:
+    contact = {"phone": "{{ contact.phone }}", "name": "{{ contact.name }}", "email": "{{ contact.email }}"}
+    return {
+        "name": "Welcome new customers",
+        "start": "assign",
+        "steps": {
+            "assign": {"type": "assign_user", "config": {"user_ids": agent_ids, "only_unassigned": True},
+                       "next": "email"},
+            "email": {"type": "send_email", "name": "Welcome email", "config": {
+                "subject": "Welcome to Demo Co, {{ contact.first_name }}",
+                "text_body": "Hi {{ contact.first_name }},\n\nThanks for choosing Demo Co. Someone from our team "
+                             "will call you this week.\n\nDemo Co"}, "next": "crm"},
+            "crm": {"type": "webhook", "name": "Send to the CRM",
+                    "config": {"method": "POST", "url": crm_url, "body": json.dumps(contact)}, "next": "notify"},
+            "notify": {"type": "internal_notification", "name": "Tell the owner", "config": {
+                "recipients": "assigned_user", "title": "New customer: {{ contact.name }}",
+                "body": "The welcome email has gone out; a welcome call is on your task list."}, "next": "task"},
+            "task": {"type": "add_task", "name": "Welcome call task", "config": {
+                "title": "Welcome call: {{ contact.name }}", "assign_to": "contact_owner",
+                "due": "after", "due_amount": 1, "due_unit": "days"}, "next": None},
+        },
+    }
+
+
+def load(base_url: str = "http://127.0.0.1:5000") -> str:
+    """`base_url` is where the web server listens: the welcome workflow's webhook posts there."""
     if db.session.scalar(select(User).where(User.email == PEOPLE[0][0])):
         db.session.rollback()  # end the read: on SQLite an open transaction holds the write lock
         return "Demo data already loaded."
@@ -82,8 +124,13 @@ def load() -> str:
     admin = people["admin@flowdesk.test"]
     follow_up = create_workflow(account.id, follow_up_graph(agents), author_id=admin.id)
     calls = create_workflow(account.id, call_graph(agents), author_id=admin.id)
+    intake = create_workflow(account.id, intake_graph(), author_id=admin.id)
+    welcome = create_workflow(
+        account.id, welcome_graph(agents, base_url.rstrip("/") + hook_path(intake.id, intake.hook_secret)),
+        author_id=admin.id)
     db.session.commit()
     ids = [c.id for c in contacts]
     enroll.create_request(follow_up, follow_up.published_version, ids, is_test=False, user_id=admin.id)
     enroll.create_request(calls, calls.published_version, ids[:3], is_test=False, user_id=admin.id)
-    return f"Demo data loaded: {len(PEOPLE)} users, {len(contacts)} contacts, 2 workflows running."
+    enroll.create_request(welcome, welcome.published_version, ids[3:], is_test=False, user_id=admin.id)
+    return f"Demo data loaded: {len(PEOPLE)} users, {len(contacts)} contacts, 4 workflows (3 running)."

@@ -48,11 +48,11 @@ class QuietRequestHandler(WSGIRequestHandler):
         return SERVER_NAME
 
 
-def prepare(app: Flask) -> str:
+def prepare(app: Flask, base_url: str = "http://127.0.0.1:5000") -> str:
     """Migrate, load the demo data (once) and refresh planner statistics; safe to repeat."""
     with app.app_context():
         upgrade(directory=str(config.ROOT_DIR / "migrations"))
-        loaded = demo.load()
+        loaded = demo.load(base_url)
         # End the session's transaction first: on SQLite it holds the write lock ANALYZE needs.
         db.session.remove()
         database.refresh_statistics(db.engine)
@@ -159,11 +159,15 @@ def main() -> None:
     os.environ["REDIS_URL"] = ensure_redis(
         os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), config.INSTANCE_DIR / "redis"
     )
+    host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+    # The demo's welcome workflow posts to this server's own inbound webhook: let the address guard
+    # allow that one host (and nothing else private) unless the environment says otherwise.
+    own = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # listening everywhere: reach it locally
+    os.environ.setdefault("ALLOWED_WEBHOOK_HOSTS", f"{own}:{port}")
     app = create_app()
-    print(prepare(app), flush=True)
+    print(prepare(app, f"http://{own}:{port}"), flush=True)
     with app.app_context():
         db.engine.dispose()  # the children open their own connections
-    host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
     env = {**os.environ, "HOST": host, "PORT": port}
     env.setdefault("WEB_GRACEFUL_TIMEOUT", "3")  # on a laptop, stop promptly even with pages open
     web_cmd, server = web_command()

@@ -24,8 +24,8 @@ from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.integrations import twilio_settings, twilio_status
 from builder.integrations.twilio_provider import WEBHOOK_PREFIX
-from builder.models import Call, TwilioSettings
-from jobqueue import inbound
+from builder.models import Call, CallStep, TwilioSettings
+from jobqueue import calls, inbound
 from jobqueue.effects import carry_out_committed
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,12 @@ def message_status():
 @bp.post("/call-status")
 def call_status():
     form = request.form
-    twilio_status.record_call_status(
-        _verified_accounts(), sid=form.get("CallSid", ""), twilio_status=form.get("CallStatus", "").lower(),
-        duration=_int_arg("CallDuration", form), call_id=_int_arg("call"),
-    )
+    accounts, sid, status = _verified_accounts(), form.get("CallSid", ""), form.get("CallStatus", "").lower()
+    duration, call_id = _int_arg("CallDuration", form), _int_arg("call")
+    twilio_status.record_call_status(accounts, sid=sid, twilio_status=status, duration=duration, call_id=call_id)
+    if sid:  # a Call step's call: a final status is its outcome, and its run goes on
+        calls.status_reported(accounts, sid=sid, call_id=call_id, twilio_status=status,
+                              answered_by=form.get("AnsweredBy") or None, duration=duration)
     return Response(status=204)
 
 
@@ -130,3 +132,59 @@ def voice_bridge(call_id: int):
     caller_id = credentials.from_number if credentials else None
     response.dial(call.to_number, caller_id=caller_id)
     return _twiml(response)
+
+
+def _automated_call(call_id: int, accounts: list[int]) -> tuple[Call, CallStep] | None:
+    """A Call step's call that is still going on, if this request is about it."""
+    row = db.session.execute(select(Call, CallStep).join(CallStep, CallStep.call_id == Call.id).where(
+        Call.id == call_id, Call.account_id.in_(accounts))).one_or_none()
+    if row is None:
+        return None
+    call, step = row
+    sid = request.form.get("CallSid")
+    if step.outcome is not None or call.status in twilio_status.FINAL_CALL or call.provider_sid not in (None, sid):
+        return None
+    return call, step
+
+
+@bp.post("/voice/connect/<int:call_id>")
+def voice_connect(call_id: int):
+    """The contact has picked up (a Call step's call): ring the user and connect them, after the whisper.
+
+    Machine detection runs first: when a machine answered, hang up (the outcome is voicemail)."""
+    accounts = _verified_accounts()
+    found = _automated_call(call_id, accounts)
+    response = VoiceResponse()
+    answered_by = request.form.get("AnsweredBy") or ""
+    if found is None or answered_by.startswith(("machine", "fax")):
+        if found is not None:
+            found[1].answered_by = answered_by[:30]
+            db.session.commit()
+        response.hangup()
+        return _twiml(response)
+    call, step = found
+    if answered_by:
+        step.answered_by = answered_by[:30]
+    db.session.commit()
+    credentials = twilio_settings.credentials_for(call.account_id)
+    dial = response.dial(caller_id=credentials.from_number if credentials else None)
+    whisper_url = f"{_public_base()}/voice/whisper/{call.id}" if step.whisper_name else None
+    dial.number(step.bridge_number, url=whisper_url)
+    return _twiml(response)
+
+
+@bp.post("/voice/whisper/<int:call_id>")
+def voice_whisper(call_id: int):
+    """Said to the user who picks up, before the contact is connected: who is calling."""
+    accounts = _verified_accounts()
+    step = db.session.scalar(select(CallStep).join(Call, Call.id == CallStep.call_id).where(
+        CallStep.call_id == call_id, Call.account_id.in_(accounts)))
+    response = VoiceResponse()
+    if step is not None and step.whisper_name:
+        response.say(f"Call from {step.whisper_name}. Connecting you now.")  # TwiML escapes it as XML text
+    return _twiml(response)
+
+
+def _public_base() -> str:
+    public = current_app.config.get("PUBLIC_URL") or request.url_root
+    return public.rstrip("/") + WEBHOOK_PREFIX

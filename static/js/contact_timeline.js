@@ -9,6 +9,7 @@ const PAGE = 30;
 const CALL_OUTCOMES = {
   answered: "Answered", interested: "Interested", not_interested: "Not interested", left_voicemail: "Left voicemail",
   no_answer: "No answer", busy: "Busy", wrong_number: "Wrong number", call_back_later: "Call back later",
+  voicemail: "Voicemail", failed: "Failed",
 };
 const RUN_STATUSES = { active: "Running", waiting: "Waiting", parked: "Waiting for a person", completed: "Finished",
   cancelled: "Cancelled", failed: "Failed", exited: "Exited" };
@@ -32,9 +33,9 @@ const RENDER = {
     text: i.body,
   }),
   call: (i) => ({
-    title: "Call",
+    title: i.workflow_id ? "Automated call" : "Call",
     meta: line(i.outcome ? label(CALL_OUTCOMES, i.outcome) : label({}, i.status), duration(i.duration_seconds),
-      i.author && `by ${i.author}`),
+      i.author && `by ${i.author}`, i.workflow_id && "from a workflow", i.error),
     text: i.notes,
   }),
   note: (i) => ({
@@ -47,6 +48,11 @@ const RENDER = {
     meta: line(i.status, i.outcome && label(CALL_OUTCOMES, i.outcome), i.author && `for ${i.author}`,
       i.workflow_name && `in ${i.workflow_name}`),
     text: i.notes,
+  }),
+  email: (i) => ({
+    title: `Email${i.simulated ? " (console, not sent)" : ""}: ${i.subject}`,
+    meta: line(`to ${i.to}`, i.status, i.workflow_id && "from a workflow", i.error),
+    text: i.body,
   }),
   run: (i) => ({
     title: `Workflow: ${i.workflow_name}`,

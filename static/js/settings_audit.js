@@ -22,6 +22,8 @@ const WHAT = {
   "settings.signing_secret_rotated": () => "rotated the webhook signing secret",
   "settings.slack_saved": () => "saved the Slack webhook URL",
   "settings.slack_removed": () => "removed the Slack webhook URL",
+  "settings.email_saved": () => "saved the email (SMTP) settings",
+  "settings.email_removed": () => "removed the email (SMTP) settings",
   "workflow.published": (e) => `published version ${e.details.version} of “${e.target_label}”`,
   "workflow.deleted": (e) => `deleted the workflow “${e.target_label}”`,
 };

@@ -397,3 +397,49 @@ def test_socket_events_answer_each_caller_by_their_rule(app, account, people):
                 problems.append(f"{caller} {event}: {'allowed' if ok else 'refused'} ({ack})")
         client.disconnect()
     assert problems == [], "\n".join(problems)
+
+
+# Call steps: the TwiML Twilio asks for when the contact answers, and the whisper to the user.
+ROUTES["webhooks.voice_connect"] = Rule(SIGNED)
+ROUTES["webhooks.voice_whisper"] = Rule(SIGNED)
+
+
+@pytest.mark.parametrize("endpoint", ["webhooks.voice_connect", "webhooks.voice_whisper"])
+def test_call_step_routes_answer_each_caller_by_their_rule(app, account, people, endpoint):
+    # Added after the parametrized test above was collected: checked by the same rule here.
+    test_route_answers_each_caller_by_its_rule(app, account, people, endpoint)
+
+
+# Send Email: Settings > Email (admins), and the public unsubscribe page, whose signed token is the key.
+EMAIL_SETTINGS_ROUTES = {
+    "email_settings_pages.email": Rule(ADMIN),
+    "api_email_settings.get_email": Rule(ADMIN),
+    "api_email_settings.put_email": Rule(ADMIN, {"host": "smtp.acme.test", "port": 587,
+                                                 "from_address": "hello@acme.test"}),
+    "api_email_settings.delete_email": Rule(ADMIN),
+}
+ROUTES.update(EMAIL_SETTINGS_ROUTES)
+ROUTES["unsubscribe_pages.confirm"] = Rule(PUBLIC)
+ROUTES["unsubscribe_pages.unsubscribe_contact"] = Rule(PUBLIC)
+
+
+@pytest.mark.parametrize("endpoint", sorted(EMAIL_SETTINGS_ROUTES))
+def test_email_settings_routes_answer_each_caller_by_their_rule(app, account, people, endpoint):
+    test_route_answers_each_caller_by_its_rule(app, account, people, endpoint)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_unsubscribe_page_is_public_and_only_a_signed_token_opens_it(app, account, people, method):
+    from builder.integrations import unsubscribe
+
+    contact = make_contact(account, email="lead@example.com")
+    with app.test_request_context():
+        good = unsubscribe.token_for(contact.id)
+    problems = []
+    for caller in CALLERS:
+        client = session_client(app, people[caller] if caller != "anonymous" else None)
+        for token, expected in ((good, 200), (good[:-2] + "xx", 404), (str(contact.id), 404)):
+            status = getattr(client, method)(f"/unsubscribe/{token}").status_code
+            if status != expected:
+                problems.append(f"{caller} {method} {token}: expected {expected}, got {status}")
+    assert problems == [], "\n".join(problems)

@@ -194,3 +194,10 @@ def test_lets_start_moves_past_an_action_whose_contact_it_may_not_see(live_serve
     expect(page.locator("body")).to_have_attribute("data-session-state", "ready")
     expect(page.locator("#contact-name")).to_have_text("Grace Hopper")
     expect(page.locator("#session-notice")).to_have_text("That manual action was removed; moving on.")
+
+
+# Send Email: Settings > Email. The public unsubscribe page (no login; its signed token is the key) is
+# checked in test_browser_email_action.py.
+PAGES["email_settings_pages.email"] = PageRule("/settings/email", ADMINS, lambda p: (
+    expect(p.locator("body")).to_have_attribute("data-settings-loaded", "true")))
+NOT_PAGES = (*NOT_PAGES, "unsubscribe")

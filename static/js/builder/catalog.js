@@ -92,6 +92,12 @@ export class Catalog {
 }
 
 const SUMMARIES = {
+  send_email: (config) => (config.subject?.trim() ? `Email: ${config.subject}` : "No subject yet"),
+  call: (config) => {
+    const who = config.connect_to === "number" ? (config.number?.trim() || "No number yet") : "the assigned user";
+    return [`Call the contact, then ring ${who}`, config.whisper === false ? "" : "whisper their name"]
+      .filter(Boolean).join(" · ");
+  },
   add_task: (config, catalog) => {
     const ids = Array.isArray(config.user_ids) ? config.user_ids : [];
     const who = { user: catalog.users(ids.slice(0, 1)), round_robin: `Round-robin: ${catalog.users(ids)}` }[config.assign_to]

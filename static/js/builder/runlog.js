@@ -10,10 +10,14 @@ export const OUTCOME_LABELS = { ok: "Ran", ended: "Ended", skipped: "Skipped", w
 const LABELS = {
   body: "Text", to: "Sent to", tag: "Tag", user_id: "Assigned to", user_ids: "Users", branch_name: "Branch taken",
   field: "Field", value: "New value", until: "Until", wake_at: "Wakes at", resumed_by: "Went on because", reason: "Why",
+  outcome: "Call outcome", connect_to: "Then rings", answered_by: "Answered by", duration_seconds: "Duration (seconds)",
 };
+// A Call step's outcome, in words.
+const CALL_OUTCOMES = { answered: "Answered", no_answer: "No answer", busy: "Busy", voicemail: "Voicemail",
+  failed: "Failed" };
 const RESUMED_BY = { reply: "the contact replied", timer: "the time ran out", completed: "the action was completed",
   deleted: "the action was deleted" };
-const HIDDEN = new Set(["message_id", "manual_action_id", "enrollment_id", "branch", "request_id"]); // ids: in Raw data
+const HIDDEN = new Set(["message_id", "manual_action_id", "enrollment_id", "branch", "request_id", "call_id", "email_id"]); // ids: in Raw data
 // A step that made an outside request (webhook, Slack) outputs the response it got.
 const RESPONSE_LABELS = { status: "Response status", headers: "Response headers", body: "Response body",
   truncated: "Response cut short", attempts: "Attempts" };
@@ -55,8 +59,10 @@ function say(key, value, userNames, nameOf) {
   if (key === "user_ids" && Array.isArray(value)) return value.map(user).join(", ");
   if (key === "until" || key === "wake_at") return formatTime(value);
   if (key === "resumed_by") {
+    if (String(value).startsWith("call:")) return "the call ended";
     return RESUMED_BY[value] ?? (String(value).startsWith("outbound:") ? "the request finished" : String(value));
   }
+  if (key === "outcome") return CALL_OUTCOMES[value] ?? String(value);
   if (key.endsWith("_step") || key === "next") return nameOf(value);
   if (typeof value === "boolean") return value ? "Yes" : "No";
   return typeof value === "object" ? JSON.stringify(value) : String(value);
