@@ -864,7 +864,11 @@ class Email(db.Model):
     would need a channel test in each. The conversation merges kinds anyway (builder.domain.timeline).
 
     Moves queued -> sending -> sent | failed (cancelled: DND turned on before it went); a send cut short
-    is marked unknown by the reconciler and never sent again. Statuses are MessageStatus values."""
+    is marked unknown by the reconciler and never sent again. Statuses are MessageStatus values.
+
+    With `user_id` set it is an internal notification's copy to that user (about `contact_id`): the same
+    outbox and guarantees, but not in the contact's conversation, without an unsubscribe link, and the
+    contact's email DND does not apply to it."""
 
     __tablename__ = "emails"
     __table_args__ = (
@@ -874,6 +878,7 @@ class Email(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
     enrollment_id: Mapped[int | None] = mapped_column(ForeignKey("enrollments.id", ondelete="SET NULL"))
     to_address: Mapped[str] = mapped_column(String(254))

@@ -78,11 +78,12 @@ class Store(Protocol):
 
     def notify_users(
         self, run: RunState, contact: ContactView, user_ids: list[int], *, title: str, body: str, key: str,
-        sms_to: dict[int, str] | None = None,
+        sms_to: dict[int, str] | None = None, email_users: bool = False,
     ) -> list[int]:
         """One in-app notification per user, about `contact`; users already notified under `key` (the step
         run's idempotency key) are not notified again. A user in `sms_to` also gets a copy texted to that
-        number after the commit. Returns the new notifications' ids."""
+        number after the commit; with `email_users`, every one gets a copy emailed to their login address.
+        Returns the new notifications' ids."""
         ...
 
     # --- tasks ---

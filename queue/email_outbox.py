@@ -42,7 +42,7 @@ def deliver(email_ids: list[int]) -> None:
         row = _claim(email_id)
         if row is None:  # sent, being sent, or not due yet
             continue
-        if row.dnd_email or row.deleted_at is not None:
+        if row.user_id is None and (row.dnd_email or row.deleted_at is not None):  # the contact's own emails
             why = "email do-not-disturb is on (they unsubscribed)" if row.dnd_email else "the contact was deleted"
             log.info("email %s to contact %s not sent: %s", row.id, row.contact_id, why)
             _finish(row.id, FAILED, error=f"not sent: {why}", error_code="dnd" if row.dnd_email else "deleted")
@@ -60,8 +60,9 @@ def _claim(email_id: int) -> Any | None:
     row = None
     if claimed:
         row = db.session.execute(
-            select(Email.id, Email.account_id, Email.contact_id, Email.to_address, Email.subject, Email.text_body,
-                   Email.html_body, Email.idempotency_key, Email.attempts, Contact.dnd_email, Contact.deleted_at)
+            select(Email.id, Email.account_id, Email.contact_id, Email.user_id, Email.to_address, Email.subject,
+                   Email.text_body, Email.html_body, Email.idempotency_key, Email.attempts, Contact.dnd_email,
+                   Contact.deleted_at)
             .join(Contact, Contact.id == Email.contact_id).where(Email.id == email_id)
         ).one()
     db.session.commit()
@@ -74,18 +75,25 @@ def _finish(email_id: int, status: str, **values: Any) -> None:
     db.session.commit()
 
 
-def _outgoing(row: Any, provider: EmailProvider) -> OutgoingEmail:
+def _unsubscribe_url(row: Any, provider: EmailProvider) -> str | None:
+    """The contact's unsubscribe link; None for a notification's copy to a team member (nothing to leave)."""
+    if row.user_id is not None:
+        return None
     base = unsubscribe.public_base()
     if base is None:
         if provider.name != "console":
             raise EmailError("PUBLIC_URL is not set, so the email's unsubscribe link would not work; "
                              "set PUBLIC_URL to the address people reach flowdesk at", code="not_configured")
         base = unsubscribe.LOCAL_URL
+    return unsubscribe.url_for_contact(row.contact_id, base)
+
+
+def _outgoing(row: Any, provider: EmailProvider) -> OutgoingEmail:
     sender = provider.settings.from_address if provider.settings else "flowdesk@localhost"
     domain = sender.rpartition("@")[2] or "localhost"
     digest = hashlib.sha256(row.idempotency_key.encode()).hexdigest()[:16]
     return OutgoingEmail(id=row.id, to=row.to_address, subject=row.subject, text=row.text_body,
-                         html=row.html_body, unsubscribe_url=unsubscribe.url_for_contact(row.contact_id, base),
+                         html=row.html_body, unsubscribe_url=_unsubscribe_url(row, provider),
                          message_id=f"<flowdesk.{row.id}.{digest}@{domain}>")
 
 

@@ -123,7 +123,7 @@ class SqlStore:
 
     def notify_users(
         self, run: Enrollment, contact: Contact, user_ids: list[int], *, title: str, body: str, key: str,
-        sms_to: dict[int, str] | None = None,
+        sms_to: dict[int, str] | None = None, email_users: bool = False,
     ) -> list[int]:
         # Added (not batched) so the ids are known for the live events; the unique (key, user) stands behind
         # the check, so a step run notifies each user once, however often its pass is taken.
@@ -139,7 +139,23 @@ class SqlStore:
             self.session.flush()
             self.after_commit.notifications.extend(row.id for row in rows)
             self.after_commit.notification_texts.extend(row.id for row in rows if row.sms_status)
+            if email_users:
+                self._email_notifications(rows)
         return [row.id for row in rows]
+
+    def _email_notifications(self, rows: list[Notification]) -> None:
+        """Each notification's copy to its user's address, through the email outbox (jobqueue.email_outbox)."""
+        addresses = dict(self.session.execute(select(User.id, User.email).where(
+            User.id.in_([row.user_id for row in rows]), User.account_id == self.account_id)).all())
+        emails = [Email(account_id=self.account_id, contact_id=row.contact_id, user_id=row.user_id,
+                        workflow_id=row.workflow_id, enrollment_id=row.enrollment_id,
+                        to_address=addresses[row.user_id], subject=row.title,
+                        text_body=f"{row.title}\n\n{row.body}" if row.body else row.title, html_body=None,
+                        status="queued", idempotency_key=f"notification:{row.id}", is_test=row.is_test, attempts=0)
+                  for row in rows if addresses.get(row.user_id)]
+        self.session.add_all(emails)
+        self.session.flush()
+        self.after_commit.emails.extend(email.id for email in emails)
 
     # --- tasks ---
     def create_task(

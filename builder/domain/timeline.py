@@ -186,7 +186,9 @@ def _runs(contact_id: int, limit: int, before: Cursor | None, with_logs: bool) -
 def _emails(contact_id: int, limit: int, before: Cursor | None) -> list[dict[str, Any]]:
     # Emails have their own table (see builder.models.Email); in the thread they sit beside texts and calls.
     rows = db.session.scalars(
-        select(Email).where(Email.contact_id == contact_id, _older(Email.created_at, Email.id, RANK["email"], before))
+        # (not the copies of notifications emailed to team members about the contact: user_id set)
+        select(Email).where(Email.contact_id == contact_id, Email.user_id.is_(None),
+                            _older(Email.created_at, Email.id, RANK["email"], before))
         .order_by(Email.created_at.desc(), Email.id.desc()).limit(limit))
     return [{"kind": "email", "id": e.id, "at": e.created_at, "direction": "outbound", "channel": "email",
              "to": e.to_address, "subject": e.subject, "body": e.text_body, "status": e.status,

@@ -44,7 +44,7 @@ class OutgoingEmail:
     subject: str
     text: str
     html: str | None
-    unsubscribe_url: str
+    unsubscribe_url: str | None  # None: to a team member (a notification's copy), not a contact
     message_id: str  # the same on every attempt, so a receiver can tell a repeat
 
 
@@ -65,6 +65,9 @@ def build_message(email: OutgoingEmail, from_address: str, from_name: str | None
         message["Reply-To"] = reply_to
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = email.message_id
+    if email.unsubscribe_url is None:
+        message.set_content(f"{email.text.rstrip()}\n")
+        return message
     message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(f"{email.text.rstrip()}\n\n--\nUnsubscribe: {email.unsubscribe_url}\n")

@@ -1,9 +1,7 @@
 """Tell people on the team about a contact: an in-app notification (the bell in the header) for the
 contact's assigned user, chosen users, or everyone with a role; optionally also texted to each
-user's own phone (the one in their profile).
-
-Email to users is a later channel: it would read the same notification rows once an email
-provider exists (see builder.domain.notifications).
+user's own phone (the one in their profile) and/or emailed to their login address (through the
+email outbox, like Send Email, but never part of the contact's conversation).
 """
 
 from __future__ import annotations
@@ -40,6 +38,10 @@ class InternalNotificationConfig(Schema):
         load_default=False,
         metadata={"label": "Also text it to the user's own phone",
                   "help": "To the phone in each user's profile, through the account's SMS provider."})
+    email_user = fields.Boolean(
+        load_default=False,
+        metadata={"label": "Also email it to the user",
+                  "help": "To the address each user logs in with, from the account's sender (Settings > Email)."})
 
     @validates_schema
     def _recipients_given(self, data, **_):
@@ -81,8 +83,11 @@ class InternalNotification(Action):
             texts = {"texted_user_ids": sorted(sms_to),
                      "not_texted": {str(uid): "user has no phone number in their profile"
                                     for uid in user_ids if uid not in sms_to}}
+        emailed = bool(ctx.config.get("email_user"))
         ids = ctx.store.notify_users(ctx.run, ctx.contact, user_ids, title=title, body=body, key=ctx.key,
-                                     sms_to=sms_to)
+                                     sms_to=sms_to, email_users=emailed)
+        if emailed:
+            texts["emailed_user_ids"] = user_ids
         return Result.go(ctx.step.next, user_ids=user_ids, notification_ids=ids, title=title, **texts)
 
     @staticmethod
