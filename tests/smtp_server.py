@@ -4,6 +4,7 @@ envelope it accepts and answers DATA from a script (e.g. 451 then 250), 250 once
 from __future__ import annotations
 
 import socket
+import ssl
 from collections import deque
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -35,7 +36,14 @@ class SmtpRecorder:
     def answer(self, *replies: str) -> None:
         self.script.extend(replies)
 
+    drop_during_data: bool = False  # close the connection instead of answering DATA (a line that drops)
+    dropped: int = 0
+
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.drop_during_data:
+            self.dropped += 1
+            server.transport.close()
+            return "421 closing"  # never reaches the client: the connection is gone
         reply = self.script.popleft() if self.script else "250 Message accepted for delivery"
         if reply.startswith("250"):
             login = session.auth_data.login.decode() if session.auth_data else None
@@ -55,12 +63,20 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """Start with `with SmtpServer() as recorder:`; recorder.port is where it listens."""
+    """Start with `with SmtpServer() as recorder:`; recorder.port is where it listens.
 
-    def __init__(self) -> None:
+    `tls`: "starttls" (plain, STARTTLS required before MAIL) or "implicit" (TLS from the first byte), with
+    `context` (the server's certificate); the default is plain SMTP."""
+
+    def __init__(self, tls: str | None = None, context: ssl.SSLContext | None = None) -> None:
         self.recorder = SmtpRecorder(port=free_port())
+        kwargs: dict = {}
+        if tls == "starttls":
+            kwargs = {"tls_context": context, "require_starttls": True}
+        elif tls == "implicit":
+            kwargs = {"ssl_context": context}
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.recorder.port,
-                                     authenticator=self.recorder.authenticate, auth_require_tls=False)
+                                     authenticator=self.recorder.authenticate, auth_require_tls=False, **kwargs)
 
     def __enter__(self) -> SmtpRecorder:
         self.controller.start()
