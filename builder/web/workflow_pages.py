@@ -26,7 +26,8 @@ bp = Blueprint("workflow_pages", __name__)
 CUSTOM_FIELD_SAMPLE = 500  # recent contacts read for custom field names (the merge-field picker)
 STANDARD_MERGE_FIELDS = [
     ("First name", "first_name"), ("Last name", "last_name"), ("Full name", "name"), ("Email", "email"),
-    ("Phone", "phone"), ("Time zone", "timezone"),
+    ("Phone", "phone"), ("Time zone", "timezone"), ("Tags", "tags | join(', ')"),
+    ("Engagement score", "engagement_score"),
 ]
 
 

@@ -68,6 +68,7 @@ def test_editors_open_the_builder_with_its_config(client, account, users, role):
     assert config["custom_fields"] == ["plan", "signup source"]
     merge = {m["label"]: m["value"] for m in config["merge_fields"]}
     assert merge["First name"] == "contact.first_name"
+    assert merge["Engagement score"] == "contact.engagement_score" and merge["Tags"] == "contact.tags | join(', ')"
     assert merge["plan"] == "contact.custom.plan"
     assert merge["signup source"] == 'contact.custom["signup source"]'
 
