@@ -19,7 +19,7 @@ from builder.domain.enrollment import tag_events
 from builder.domain.errors import Invalid
 from builder.domain.store import AfterCommit
 from builder.extensions import db
-from builder.models import Contact, ContactTag, Enrollment, ManualAction, ManualActionStatus, User, utcnow
+from builder.models import Contact, ContactTag, Enrollment, ManualAction, ManualActionStatus, Task, User, utcnow
 from engine.statuses import PAUSED_VALUES
 from engine.triggers import CONTACT_CREATED, Event
 
@@ -46,6 +46,8 @@ def update_contact(contact: Contact, data: dict[str, Any], after: AfterCommit) -
     apply_changes(contact, data)
     after.updated_actions.update(
         handover.follow_contact(db.session, contact.id, former_assignee, contact.assigned_user_id))
+    after.task_events.extend(handover.task_audience_changes(
+        db.session, {contact.id: (former_assignee, contact.assigned_user_id)}))
     contact.updated_at = utcnow()  # tags and custom fields alone would not bump it
     folded_before, folded_now = _folded(tags_before), _folded(contact.tags)
     events = tag_events(contact.id, added=[t for t in contact.tags if t.casefold() not in folded_before],
@@ -70,6 +72,9 @@ def delete_contact(contact: Contact, after: AfterCommit) -> None:
         Enrollment.contact_id == contact.id, Enrollment.status.in_(PAUSED_VALUES))).all()
     after.resumes.extend((run_id, seq, "contact_deleted") for run_id, seq in paused)
     after.removed_actions.extend(queued)
+    # Its tasks leave everyone's lists (a deleted contact's tasks are seen by nobody): tell the open pages.
+    after.task_events.extend((task_id, "deleted", None) for task_id in db.session.scalars(
+        select(Task.id).where(Task.contact_id == contact.id, Task.deleted_at.is_(None))))
 
 
 def apply_changes(contact: Contact, data: dict[str, Any]) -> None:

@@ -6,6 +6,10 @@ the actions still held by the former owner go with it: the former owner may no
 longer see the contact, so they could not work them, and the new owner would never
 hear of them. An action a manager handed to someone else on purpose stays where it
 was put. Any claim on a moved action ends, as with any reassignment.
+
+A contact's tasks stay with their assignees, but who may see them changes with the
+contact's owner (builder.domain.tasks): `task_audience_changes` names the events that
+tell the new owner's and the former owner's open task lists.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from builder.models import ManualAction, ManualActionStatus, utcnow
+from builder.models import ManualAction, ManualActionStatus, Task, utcnow
 
 CHUNK = 500  # contacts per query: well inside every database's limit on bound parameters
 
@@ -50,3 +54,18 @@ def follow_contacts(session: Session, moves: dict[int, tuple[int | None, int | N
             action.updated_at = now
             moved[action.id] = former
     return moved
+
+
+def task_audience_changes(session: Session, moves: dict[int, tuple[int | None, int | None]],
+                          ) -> list[tuple[int, str, int | None]]:
+    """Live task events for contacts that changed hands, {contact id: (former, new)}: each of their tasks
+    is "updated" (the new owner now sees it), its former owner named so they hear "deleted" if they no
+    longer see it (AfterCommit.task_events)."""
+    formers = {contact_id: former for contact_id, (former, new) in moves.items() if former != new}
+    ids = sorted(formers)
+    events: list[tuple[int, str, int | None]] = []
+    for start in range(0, len(ids), CHUNK):
+        events.extend((task_id, "updated", formers[contact_id]) for task_id, contact_id in session.execute(
+            select(Task.id, Task.contact_id).where(Task.contact_id.in_(ids[start:start + CHUNK]),
+                                                   Task.deleted_at.is_(None))))
+    return events

@@ -409,6 +409,7 @@ class SqlStore:
         """
         if self._owner_changes:
             self.after_commit.updated_actions.update(handover.follow_contacts(self.session, self._owner_changes))
+            self.after_commit.task_events.extend(handover.task_audience_changes(self.session, self._owner_changes))
             self._owner_changes = {}
         if self._note_rows:
             self.session.execute(insert(Note.__table__), self._note_rows)

@@ -55,7 +55,8 @@ def _messages(events: list[tuple[int, str, int | None]]) -> list[Emit]:
             continue
         managers = staff[task.account_id]
         audience = list(managers)
-        if task.contact.deleted_at is None:  # a deleted contact's tasks are seen by nobody else
+        # A deleted contact's tasks are seen by nobody else; those who saw them hear that they are gone.
+        if task.contact.deleted_at is None or event == "deleted":
             audience += [user_id for user_id in dict.fromkeys(_watchers(task))
                          if user_id in people[task.account_id] and user_id not in managers]
         data = schema.dump(task)

@@ -100,3 +100,49 @@ def test_a_deactivated_agent_hears_nothing_more(app, account, users, listeners, 
     db.session.commit()
     as_user("manager").patch(f"/api/tasks/{task_id}", json={"title": "Changed"})
     assert heard(listeners)["agent"] == {}
+
+
+def test_a_contact_changing_hands_moves_its_tasks_between_the_owners_lists(app, account, users, listeners, as_user):
+    # A task for agent2 about agent's contact: agent sees it as the contact's owner.
+    contact = make_contact(account, assigned_user_id=users["agent"].id)
+    task_id = as_user("manager").post("/api/tasks", json={
+        "contact_id": contact.id, "title": "Quote", "due_at": "2030-01-15T09:30:00Z",
+        "assignee_id": users["agent2"].id}).get_json()["id"]
+    drain(*listeners.values())
+
+    as_user("manager").patch(f"/api/contacts/{contact.id}", json={"assigned_user_id": users["manager"].id})
+    assert heard(listeners) == {"admin": {"task.updated": [task_id]}, "manager": {"task.updated": [task_id]},
+                                "agent": {"task.deleted": [task_id]}, "agent2": {"task.updated": [task_id]},
+                                "outsider": {}}
+    assert as_user("agent").get(f"/api/tasks/{task_id}").status_code == 404  # what the event told their page
+
+
+def test_a_workflows_assign_step_moves_the_contacts_tasks_too(app, account, users, listeners):
+    contact = make_contact(account, assigned_user_id=users["agent"].id)
+    wf = make_workflow(account, ADD_TASK)
+    enroll.create_request(wf, wf.published_version, [contact.id], is_test=False)
+    run_jobs(app)
+    task_id = db.session.scalar(select(Task.id))
+    reassign = make_workflow(account, {"name": "Hand over", "start": "a", "steps": {
+        "a": {"type": "assign_user", "config": {"user_ids": [users["agent2"].id]}, "next": None}}})
+    enroll.create_request(reassign, reassign.published_version, [contact.id], is_test=False)
+    drain(*listeners.values())
+
+    run_jobs(app)
+    # The task stays the agent's (its assignee): agent2 now sees it as the contact's new owner.
+    got = heard(listeners)
+    assert got["agent2"] == {"task.updated": [task_id]} and got["agent"] == {"task.updated": [task_id]}
+    assert got["outsider"] == {}
+
+
+def test_deleting_a_contact_takes_its_tasks_off_every_list_live(app, account, users, listeners, as_user):
+    contact = make_contact(account, assigned_user_id=users["agent"].id)
+    task_id = as_user("manager").post("/api/tasks", json={
+        "contact_id": contact.id, "title": "Quote", "due_at": "2030-01-15T09:30:00Z",
+        "assignee_id": users["agent2"].id}).get_json()["id"]
+    drain(*listeners.values())
+
+    assert as_user("manager").delete(f"/api/contacts/{contact.id}").status_code == 204
+    assert heard(listeners) == {"admin": {"task.deleted": [task_id]}, "manager": {"task.deleted": [task_id]},
+                                "agent": {"task.deleted": [task_id]}, "agent2": {"task.deleted": [task_id]},
+                                "outsider": {}}
