@@ -17,14 +17,14 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from builder.extensions import db
-from builder.models import ManualAction, Workflow, WorkflowVersion
+from builder.models import ManualAction, Workflow
 from engine.graph import load_graph
 from jobqueue import enroll
+from tests.browser_builder import card, drag, open_builder, palette_item, stored_graph
 from tests.browser_support import *  # noqa: F403 (fixtures)
-from tests.browser_support import LiveServer, login
+from tests.browser_support import login
 from tests.factories import make_contact, make_workflow, run_jobs, run_scheduled_jobs
 
-VIEWPORT = {"width": 1500, "height": 1100}
 XSS = "<img src=x onerror=alert(1)>"
 EMPTY = {"name": "New lead follow-up", "trigger": {"type": "manual", "config": {}}, "start": None, "steps": {}}
 
@@ -49,52 +49,16 @@ def example_graph(user_ids: list[int]) -> dict[str, Any]:
 
 # --- helpers ------------------------------------------------------------------------
 
-def open_builder(browser, live: LiveServer, workflow_id: int, email: str = "manager@acme.test") -> Page:
-    page = browser.new_context(viewport=VIEWPORT).new_page()
-    login(page, live, email, then=f"/workflows/{workflow_id}/edit")
-    expect(page.locator("body")).to_have_attribute("data-builder-state", "ready")
-    return page
-
-
 def new_workflow(team, graph: dict[str, Any], *, publish: bool = False) -> int:
     workflow_id = make_workflow(team["account"], graph, publish=publish).id
     db.session.remove()  # end the read before the browser writes
     return workflow_id
 
 
-def stored_graph(workflow_id: int, number: int | None = None) -> dict[str, Any]:
-    query = select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id)
-    if number is not None:
-        query = query.where(WorkflowVersion.number == number)
-    version = db.session.scalars(query.order_by(WorkflowVersion.number.desc()).limit(1)).one()
-    graph = version.graph
-    db.session.remove()
-    return graph
-
-
-def card(page: Page, step_id: str) -> Locator:
-    return page.locator(f'.step-card[data-step-id="{step_id}"]')
-
-
 def slot(page: Page, after: str | None = None, exit: str = "next") -> Locator:
     if after is None:
         return page.locator(".slot[data-slot-start]")
     return page.locator(f'.slot[data-slot-from="{after}"][data-slot-exit="{exit}"]')
-
-
-def palette_item(page: Page, label: str) -> Locator:
-    return page.locator("#palette .palette-item", has_text=re.compile(f"^{re.escape(label)}$"))
-
-
-def drag(page: Page, source: Locator, target: Locator) -> None:
-    """Press, move in a few steps (as a hand does), release: pointer events only."""
-    source.scroll_into_view_if_needed()
-    start = source.bounding_box()
-    end = target.bounding_box()
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=8)
-    page.mouse.up()
 
 
 def save(page: Page) -> None:

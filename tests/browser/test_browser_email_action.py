@@ -6,53 +6,21 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from builder.extensions import db
 from builder.integrations import email_settings
-from builder.models import Email, WorkflowVersion
+from builder.models import Email
+from tests.browser_builder import card, drag, open_builder, palette_item, stored_graph
 from tests.browser_support import *  # noqa: F403 (fixtures)
 from tests.browser_support import LiveServer, login
 from tests.factories import make_workflow, run_jobs
 
-VIEWPORT = {"width": 1500, "height": 1100}
 EMPTY = {"name": "Emails", "trigger": {"type": "manual", "config": {}}, "start": None, "steps": {}}
 EMAIL_FLOW = {"name": "Email them", "trigger": {"type": "manual", "config": {}}, "start": "e", "steps": {
     "e": {"type": "send_email", "name": "Welcome email",
           "config": {"subject": "Welcome {{ contact.first_name }}", "text_body": "Hi {{ contact.first_name }}"}}}}
-
-
-def open_builder(browser, live: LiveServer, workflow_id: int) -> Page:
-    page = browser.new_context(viewport=VIEWPORT).new_page()
-    login(page, live, "manager@acme.test", then=f"/workflows/{workflow_id}/edit")
-    expect(page.locator("body")).to_have_attribute("data-builder-state", "ready")
-    return page
-
-
-def card(page: Page, step_id: str) -> Locator:
-    return page.locator(f'.step-card[data-step-id="{step_id}"]')
-
-
-def palette_item(page: Page, label: str) -> Locator:
-    return page.locator("#palette .palette-item", has_text=re.compile(f"^{re.escape(label)}$"))
-
-
-def drag(page: Page, source: Locator, target: Locator) -> None:
-    source.scroll_into_view_if_needed()
-    start, end = source.bounding_box(), target.bounding_box()
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=8)
-    page.mouse.up()
-
-
-def stored_graph(workflow_id: int) -> dict:
-    version = db.session.scalars(select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id)
-                                 .order_by(WorkflowVersion.number.desc()).limit(1)).one()
-    graph = version.graph
-    db.session.remove()
-    return graph
 
 
 def test_send_email_is_added_from_the_palette_filled_in_and_saved(live_server, team, browser):

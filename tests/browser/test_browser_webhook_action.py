@@ -7,29 +7,16 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Locator, Page, expect
-from sqlalchemy import select
 
 from builder.extensions import db
 from builder.integrations import outbound
-from builder.models import WorkflowVersion
+from tests.browser_builder import card, drag, open_builder, palette_item, stored_graph
 from tests.browser_support import *  # noqa: F403 (fixtures)
 from tests.browser_support import LiveServer, login
 from tests.factories import make_workflow
 
-VIEWPORT = {"width": 1500, "height": 1100}
 EMPTY = {"name": "Hooks", "trigger": {"type": "manual", "config": {}}, "start": None, "steps": {}}
 SLACK = "https://hooks.slack.com/services/T000/B000/abcdefghijklmnop"
-
-
-def open_builder(browser, live: LiveServer, workflow_id: int) -> Page:
-    page = browser.new_context(viewport=VIEWPORT).new_page()
-    login(page, live, "manager@acme.test", then=f"/workflows/{workflow_id}/edit")
-    expect(page.locator("body")).to_have_attribute("data-builder-state", "ready")
-    return page
-
-
-def card(page: Page, step_id: str) -> Locator:
-    return page.locator(f'.step-card[data-step-id="{step_id}"]')
 
 
 def slot(page: Page, after: str | None = None) -> Locator:
@@ -38,30 +25,8 @@ def slot(page: Page, after: str | None = None) -> Locator:
     return page.locator(f'.slot[data-slot-from="{after}"][data-slot-exit="next"]')
 
 
-def palette_item(page: Page, label: str) -> Locator:
-    return page.locator("#palette .palette-item", has_text=re.compile(f"^{re.escape(label)}$"))
-
-
-def drag(page: Page, source: Locator, target: Locator) -> None:
-    """Press, move in a few steps (as a hand does), release: pointer events only."""
-    source.scroll_into_view_if_needed()
-    start, end = source.bounding_box(), target.bounding_box()
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=8)
-    page.mouse.up()
-
-
 def panel(page: Page) -> Locator:
     return page.locator("#side-panel")
-
-
-def stored_graph(workflow_id: int) -> dict:
-    version = db.session.scalars(select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id)
-                                 .order_by(WorkflowVersion.number.desc()).limit(1)).one()
-    graph = version.graph
-    db.session.remove()
-    return graph
 
 
 def test_both_types_are_dragged_from_the_palette_filled_in_and_saved(live_server, team, browser):
