@@ -19,7 +19,7 @@ import io
 from itertools import chain
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, g
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from builder.domain import contact_import
 from builder.domain.access import EDITORS
 from builder.extensions import db
 from builder.http.auth import require_role
+from builder.http.input_limits import larger_body
 from builder.models import ContactImport, ContactImportRejection, ContactImportStatus, Workflow, utcnow
 from builder.schemas.contact_imports import ContactImportSchema
 from builder.schemas.fields import Flag, Id, Text
@@ -89,14 +90,8 @@ def _targets(custom: dict[str, str]) -> list[dict[str, str]]:
             + [{"value": contact_import.TAG, "label": "Tags"}, {"value": contact_import.IGNORE, "label": "Ignore"}])
 
 
-@bp.before_request
-def _allow_big_uploads() -> None:
-    # Before the body is parsed: only this route takes more than the app's MAX_CONTENT_LENGTH.
-    if request.endpoint == "api_contact_imports.upload":
-        request.max_content_length = int(current_app.config.get("CONTACT_IMPORT_MAX_BYTES", MAX_BYTES))
-
-
 @bp.post("")
+@larger_body("CONTACT_IMPORT_MAX_BYTES", MAX_BYTES)  # only this route takes more than MAX_CONTENT_LENGTH
 @require_role(*EDITORS)
 @bp.arguments(UploadForm, location="files")
 @bp.response(201, UploadSchema)

@@ -11,15 +11,17 @@
   be a 500 there and silently kept on SQLite; no one types it, so nothing is stripped quietly.
 - The request body size is capped by MAX_CONTENT_LENGTH (builder.config), also for chunked bodies:
   werkzeug stops reading a chunked body quietly at the limit, so a longer one would be cut short and
-  then parsed; `Request.stream` makes that a 413 instead.
+  then parsed; `Request.stream` makes that a 413 instead. A view marked `@larger_body(...)` takes
+  more; the mark is read by the first hook, before anything (the NUL check's form) reads the body.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from itertools import accumulate
-from typing import Any
+from typing import Any, TypeVar
 
 import flask
 from flask import Flask
@@ -32,6 +34,8 @@ from werkzeug.wsgi import LimitedStream
 from builder.models import MAX_ID
 
 MAX_JSON_DEPTH = 100
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string literal (brackets inside do not count)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
@@ -68,6 +72,26 @@ def nul_path(value: Any, path: str = "") -> str | None:
         if found is not None:
             return found
     return None
+
+
+def larger_body(config_key: str, default: int) -> Callable[[View], View]:
+    """Let one view take bodies up to `app.config[config_key]` (else `default`) bytes. Put it right
+    under the route decorator: the registered function carries the mark."""
+
+    def mark(view: View) -> View:
+        view.body_limit = (config_key, default)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def apply_body_limit() -> None:
+    """before_request, first of all: a marked view's larger limit, set before the body is read."""
+    view = flask.current_app.view_functions.get(flask.request.endpoint or "")
+    marked = getattr(view, "body_limit", None)
+    if marked is not None:
+        config_key, default = marked
+        flask.request.max_content_length = int(flask.current_app.config.get(config_key, default))
 
 
 def refuse_nul_in_fields() -> None:
@@ -165,4 +189,5 @@ def install(app: Flask) -> None:
     app.request_class = Request
     app.json = JsonProvider(app)
     app.url_map.converters["int"] = IdConverter
+    app.before_request(apply_body_limit)
     app.before_request(refuse_nul_in_fields)
