@@ -18,6 +18,7 @@ from builder.web import (
     contact_import_pages,
     contact_pages,
     custom_field_pages,
+    custom_value_pages,
     email_settings_pages,
     error_pages,
     integration_pages,
@@ -67,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(settings_pages.bp)
     app.register_blueprint(integration_pages.bp)
     app.register_blueprint(custom_field_pages.bp)
+    app.register_blueprint(custom_value_pages.bp)
     app.register_blueprint(team_pages.bp)
     app.register_blueprint(task_pages.bp)
     csrf.exempt(twilio_webhooks.bp)  # Twilio signs its requests instead

@@ -288,6 +288,8 @@ class Enrollment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Run variables: the outputs of earlier steps that later steps read (engine.step_refs); None when none.
+    vars: Mapped[dict | None] = mapped_column(JSON)
 
     contact: Mapped[Contact] = relationship()
     version: Mapped[WorkflowVersion] = relationship()
@@ -914,3 +916,19 @@ class EmailSettings(db.Model):
     reply_to: Mapped[str | None] = mapped_column(String(254))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CustomValue(db.Model):
+    """An account-level value (Settings > Custom values) that every template reads as
+    {{ custom_values.<key> }}; the Update Custom Value step changes it."""
+
+    __tablename__ = "custom_values"
+    __table_args__ = (UniqueConstraint("account_id", "key", name="uq_custom_values_account_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text, default="")
+    # Who last set it: None when a workflow step did (or the user has gone).
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

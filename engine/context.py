@@ -26,4 +26,8 @@ class StepContext:
         return self.step.config
 
     def render(self, template: str) -> str:
-        return merge.render(template, self.contact)
+        return merge.render(template, self.contact, steps=self.run.vars, custom_values=self.custom_values(template))
+
+    def custom_values(self, template: str) -> dict[str, str] | None:
+        """The account's custom values when `template` may read them (asked of the store only then)."""
+        return self.store.account_custom_values() if "custom_values" in template else None

@@ -7,6 +7,7 @@ Errors are keyed by path so that every message names the step and field, e.g.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from marshmallow import (
@@ -19,7 +20,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from engine import registry, triggers
+from engine import registry, step_refs, triggers
 from engine.step import Step
 
 SCHEMA_VERSION = 1
@@ -154,6 +155,9 @@ class GraphSchema(Schema):
             ]
         if errors:
             raise ValidationError(errors)
+        errors = graph.reference_errors()
+        if errors:
+            raise ValidationError(errors)
 
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -232,6 +236,88 @@ class Graph:
             seen.add(sid)
             stack.extend(self.successors(sid))
         return seen
+
+    def dominators(self) -> dict[str, set[str]]:
+        """{step: the steps every path from the start to it passes through, itself included},
+        for the steps reachable from the start."""
+        order = self._walk_order()
+        preds: dict[str, list[str]] = {sid: [] for sid in order}
+        for sid in order:
+            for nxt in self.successors(sid):
+                preds[nxt].append(sid)
+        everything = set(order)
+        dom = {sid: {sid} if sid == self.start else set(everything) for sid in order}
+        changed = True
+        while changed:
+            changed = False
+            for sid in order:
+                if sid == self.start:
+                    continue
+                inherited = set.intersection(*(dom[p] for p in preds[sid])) if preds[sid] else set()
+                new = inherited | {sid}
+                if new != dom[sid]:
+                    dom[sid], changed = new, True
+        return dom
+
+    def _walk_order(self) -> list[str]:
+        """Reachable steps, each after the one it was first reached from (dominators settle fast in it)."""
+        order: list[str] = []
+        seen: set[str] = set()
+        stack = [self.start] if self.start in self.steps else []
+        while stack:
+            sid = stack.pop()
+            if sid in seen:
+                continue
+            seen.add(sid)
+            order.append(sid)
+            stack.extend(reversed(self.successors(sid)))
+        return order
+
+    @cached_property
+    def kept_outputs(self) -> dict[str, frozenset[str]]:
+        """{step id: its output fields that later steps read}: what a run keeps (engine.step_refs).
+        Parsed graphs are shared by every run of their version, so this is worked out once."""
+        return step_refs.kept_outputs(self.steps)
+
+    def reference_errors(self) -> dict[str, list[str]]:
+        """Errors by "steps.<id>.config.<field>" for run variables a step may not read: an unknown
+        step or output, its own output, or a step that may not have run before it on some path."""
+        errors: dict[str, list[str]] = {}
+        dominators: dict[str, set[str]] | None = None
+        for sid, step in self.steps.items():
+            for ref in step_refs.references(step):
+                if dominators is None:
+                    dominators = self.dominators()
+                problem = self._reference_problem(sid, ref, dominators)
+                if problem:
+                    errors.setdefault(f"steps.{sid}.{ref.path}", []).append(f"{ref.shown}: {problem}")
+        return errors
+
+    def _reference_problem(self, sid: str, ref: step_refs.StepRef, dominators: dict[str, set[str]]) -> str | None:
+        if ref.step is None:
+            return "name a step and one of its outputs, as in {{ steps.<step id>.<field> }}."
+        read = self.steps.get(ref.step)
+        if read is None:
+            return f"there is no step {ref.step!r} in this workflow."
+        if ref.step == sid:
+            return f"step {sid} cannot read its own output."
+        if ref.step not in dominators.get(sid, set()):
+            return (f"step {ref.step} ({self._describe(read)}) may not have run before step {sid} "
+                    f"({self._describe(self.steps[sid])}): not every path from the start to {sid} "
+                    f"passes through {ref.step}.")
+        declared = step_refs.output_fields(registry.action_for(read))
+        if ref.field is not None and ref.field in declared:
+            return None
+        described = f"step {ref.step} ({self._describe(read)})"
+        if not declared:
+            return f"{described} has no outputs later steps can read."
+        if ref.field is None:
+            return f"name one of the outputs of {described}: {', '.join(declared)}."
+        return f"{described} has no output {ref.field!r}; its outputs are {', '.join(declared)}."
+
+    def _describe(self, step: Step) -> str:
+        action = registry.get(step.type)
+        return step.name or (action.label if action else step.type)
 
     def cycle_without_pause(self) -> list[str] | None:
         """A loop made only of instant steps would spin forever; find one if any."""

@@ -52,6 +52,7 @@ def advance(run: RunState, graph: Graph, contact: ContactView, store: Store, now
             _finish(run, FAILED, now, f"step {run.current_step!r} is not in this workflow version")
             break
         result = _run_step(step, run, contact, store, now, graph.settings)
+        _keep_output(run, graph, step, result)
         _apply(run, step, result, now)
         ran += 1
     return ran
@@ -78,6 +79,7 @@ def resume(
         return True
     run.status = ACTIVE
     result = _call(step, run, contact, store, now, lambda action, ctx: action.resume(ctx, event), graph.settings)
+    _keep_output(run, graph, step, result)
     _apply(run, step, result, now)
     if then_advance:
         advance(run, graph, contact, store, now)
@@ -128,6 +130,18 @@ def _call(step: Step, run: RunState, contact: ContactView, store: Store, now: da
     _log(store, run, step.id, step.type, result, now, now + timedelta(seconds=seconds), seconds, step.config)
     run.seq += 1
     return result
+
+
+def _keep_output(run: RunState, graph: Graph, step: Step, result: Result) -> None:
+    """Keep on the run the fields of this step's output that later steps read ({{ steps.<id>.<field> }}),
+    saved with the run in the transaction of the step's log row. Only a finished step's output counts:
+    a step that parks or waits (a webhook, a call, an email held for its window) is done, with its
+    final output, when it resumes."""
+    wanted = graph.kept_outputs.get(step.id)
+    if not wanted or result.outcome not in (Outcome.OK, Outcome.SKIPPED):
+        return
+    kept = {name: value for name, value in result.output.items() if name in wanted}
+    run.vars = {**(run.vars or {}), step.id: kept}  # a new dict: JSON columns do not see in-place changes
 
 
 def _apply(run: RunState, step: Step, result: Result, now: datetime) -> None:

@@ -24,7 +24,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.ports import ContactView
 
-ALLOWED_NAMES = frozenset({"contact"})
+ALLOWED_NAMES = frozenset({"contact", "steps"})  # steps: run variables (engine.step_refs)
+# custom_values: the account's values (Settings > Custom values), {key: text}, given by the caller.
+ALLOWED_NAMES = ALLOWED_NAMES | {"custom_values"}
 ALLOWED_FILTERS = frozenset({
     "abs", "capitalize", "count", "d", "default", "first", "float", "int", "join", "last", "length", "list",
     "lower", "max", "min", "reverse", "round", "sort", "string", "striptags", "title", "trim", "truncate",
@@ -184,11 +186,13 @@ STANDARD_FIELDS = ("id", "first_name", "last_name", "name", "email", "phone", "t
 _RESERVED = {*STANDARD_FIELDS, "custom"}
 
 
-def render(template: str, contact: ContactView) -> str:
+def render(template: str, contact: ContactView, steps: dict[str, Any] | None = None,
+           custom_values: dict[str, str] | None = None) -> str:
     if "{" not in template:
         return template
     try:
-        return _compile(template).render(contact_context(contact))
+        return _compile(template).render(contact_context(contact), steps=steps or {},
+                                         custom_values=custom_values or {})
     except TemplateError as exc:
         raise MergeFieldError(_describe(exc)) from exc
 
@@ -205,10 +209,12 @@ def _compile_html(template: str):
     return _html_env.from_string(template)
 
 
-def render_html(template: str, contact: ContactView) -> str:
+def render_html(template: str, contact: ContactView, steps: dict[str, Any] | None = None,
+                custom_values: dict[str, str] | None = None) -> str:
     if "{" not in template:
         return template
     try:
-        return _compile_html(template).render(contact_context(contact))
+        return _compile_html(template).render(contact_context(contact), steps=steps or {},
+                                              custom_values=custom_values or {})
     except TemplateError as exc:
         raise MergeFieldError(_describe(exc)) from exc

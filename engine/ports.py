@@ -39,6 +39,9 @@ class RunState(Protocol):
     is_test: bool
     error: str | None
     finished_at: datetime | None
+    # Run variables: {step id: {field: value}}, the outputs of earlier steps that later steps read
+    # ({{ steps.<step id>.<field> }}); None until a step whose output is read has run.
+    vars: dict[str, Any] | None
 
 
 class Store(Protocol):
@@ -173,6 +176,17 @@ class Store(Protocol):
     def queue_email(self, run: RunState, contact: ContactView, *, subject: str, text: str, html: str | None,
                     key: str) -> int:
         """Store an email to `contact` in the email outbox; it is sent after the pass commits."""
+        ...
+
+    # --- custom values (Settings > Custom values) ---
+    def account_custom_values(self) -> dict[str, str]:
+        """The account's custom values, {key: value}, read once per pass (merge fields read them as
+        {{ custom_values.<key> }}); a value set in this pass is seen by the steps after it."""
+        ...
+
+    def set_account_custom_value(self, key: str, value: str) -> str | None:
+        """Set the account's custom value `key` in the pass's transaction; its previous value, or None
+        (and nothing changes) when the account has no custom value `key`."""
         ...
 
     def log_step(self, row: dict[str, Any]) -> None: ...

@@ -55,6 +55,9 @@ class Action:
     # {"kind": "branches", "list", "target", "label", "else", "else_label"},
     # {"kind": "named", "exits": [{"field", "label"}, ...]}.
     exit_layout: ClassVar[dict[str, Any]] = {"kind": "next"}
+    # What the step's output offers later steps, {field: label}, read as {{ steps.<step id>.<field> }}
+    # (engine.step_refs). "contact.first_name" offers a field inside the output's "contact".
+    outputs: ClassVar[dict[str, str]] = {}
 
     def pauses_at(self, step: Step) -> bool:
         """Whether this step, as configured, always pauses; a loop must pass one."""

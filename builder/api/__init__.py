@@ -21,6 +21,7 @@ from builder.api import (
     contacts,
     conversations,
     custom_fields,
+    custom_values,
     dashboard,
     email_settings,
     integration_settings,
@@ -52,6 +53,8 @@ def register_api(api: Api, app: Flask, page_errors: Callable | None = None) -> N
     api.register_blueprint(integration_settings.bp)
     csrf.exempt(email_settings.bp)  # Settings > Email (SMTP)
     api.register_blueprint(email_settings.bp)
+    csrf.exempt(custom_values.bp)  # Settings > Custom values
+    api.register_blueprint(custom_values.bp)
     csrf.exempt(workflows.templates.templates_bp)  # /api/workflow-templates: the second blueprint of workflows
     api.register_blueprint(workflows.templates.templates_bp)
     app.extensions[PAGE_ERRORS] = page_errors

@@ -240,6 +240,10 @@ def _templates(schema: Schema, config: Any, prefix: str = "") -> Iterator[tuple[
 
 
 def _known(name: tuple[str, ...], custom_keys: set[str] | None) -> bool:
+    if name[0] == "custom_values":  # the account's custom values: builder.domain.custom_values checks them
+        return True
+    if name[0] == "steps":  # run variables: the graph schema checks them (engine.graph.reference_errors)
+        return True
     if name[0] != "contact" or len(name) == 1:
         return name[0] == "contact"
     if name[1] in merge.STANDARD_FIELDS:
@@ -295,3 +299,10 @@ def _field_refs(value: Any) -> Iterator[str]:
         match = _FIELD_REF.fullmatch(value)
         if match:
             yield match.group(1)
+
+
+def templates_of(step: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(config field path, text) of every template field of a graph's step (none for an unknown type)."""
+    action = registry.get(step.get("type", ""))
+    if action is not None:
+        yield from _templates(action.schema(), step.get("config") or {})

@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from builder import config
-from builder.domain import custom_fields, handover, phones, step_counts
+from builder.domain import custom_fields, custom_values, handover, phones, step_counts
 from builder.domain.errors import Invalid
 from builder.models import (
     Account,
@@ -24,6 +24,7 @@ from builder.models import (
     CallStep,
     Contact,
     ContactTag,
+    CustomValue,
     Email,
     Enrollment,
     ExecutionLog,
@@ -105,6 +106,7 @@ class SqlStore:
         self._note_rows: list[dict[str, Any]] = []
         self._active_users: dict[tuple[int, ...], list[int]] = {}
         self._quiet_hours: tuple[dict[str, str] | None] | None = None  # read once per pass
+        self._custom_values: dict[str, str] | None = None  # read once per pass
         self._owner_changes: dict[int, tuple[int | None, int | None]] = {}  # contact -> (former, new) owner
         self.after_commit = AfterCommit()
 
@@ -313,6 +315,23 @@ class SqlStore:
         self.session.flush()
         self.after_commit.emails.append(email.id)
         return email.id
+
+    # --- custom values ---
+    def account_custom_values(self) -> dict[str, str]:
+        if self._custom_values is None:  # read once per pass; set_account_custom_value keeps it current
+            self._custom_values = custom_values.values_by_key(self.account_id)
+        return self._custom_values
+
+    def set_account_custom_value(self, key: str, value: str) -> str | None:
+        # Locked until the pass commits, so two passes setting it one after the other each see the other's value.
+        row = self.session.scalar(select(CustomValue).where(CustomValue.account_id == self.account_id,
+                                                            CustomValue.key == key).with_for_update())
+        if row is None:
+            return None
+        previous = row.value
+        row.value, row.updated_by_id, row.updated_at = value, None, utcnow()
+        self.account_custom_values()[key] = value
+        return previous
 
     # --- contact effects ---
     def add_tag(self, contact: Contact, tag: str) -> bool:

@@ -41,11 +41,14 @@ def passed_by_step(workflow_id: int, *, test: bool = False) -> dict[str, int]:
 
 def step_stats(workflow_id: int, step_ids: Iterable[str] = (), *, test: bool = False) -> dict[str, Any]:
     """{"steps": {step id: {"waiting": n, "passed": n}}} for `step_ids` (zeros included) and any step
-    that has counts (a step an earlier version had still shows its waiting contacts)."""
+    that has counts (a step an earlier version had still shows its waiting contacts). A Split step
+    that runs passed also has "paths": {path index: n}."""
     waiting = waiting_by_step(workflow_id, test=test)
     passed = passed_by_step(workflow_id, test=test)
     ids = list(dict.fromkeys([*step_ids, *waiting, *passed]))
-    return {"steps": {sid: {"waiting": waiting.get(sid, 0), "passed": passed.get(sid, 0)} for sid in ids}}
+    paths = step_counts.passed_by_path(db.session, workflow_id, ids, test=test)
+    return {"steps": {sid: {"waiting": waiting.get(sid, 0), "passed": passed.get(sid, 0),
+                            **({"paths": paths[sid]} if sid in paths else {})} for sid in ids}}
 
 
 def run_counts(workflow_ids: Iterable[int]) -> dict[int, dict[str, int]]:

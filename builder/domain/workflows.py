@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 
 from builder.domain.custom_fields import check_merge_fields
+from builder.domain.custom_values import check_merge_fields as check_custom_values
 from builder.domain.errors import Conflict, Invalid, NotFound
 from builder.domain.workflow_stats import OPEN, open_runs
 from builder.extensions import db
@@ -57,6 +58,7 @@ def validated_graph(account_id: int, raw: Any) -> dict[str, Any]:
         raise Invalid.at(exc.messages) from None  # type: ignore[arg-type]
     _check_users(account_id, graph)
     check_merge_fields(account_id, graph)
+    check_custom_values(account_id, graph)
     return graph
 
 
@@ -116,6 +118,7 @@ def publish(wf: Workflow, number: int | None, *, by: int | None) -> WorkflowVers
     if version is None:
         raise NotFound("No such version to publish.")
     check_merge_fields(wf.account_id, version.graph)  # a custom field may have gone since it was saved
+    check_custom_values(wf.account_id, version.graph)  # so may a custom value
     _publish(wf, version, by)
     return version
 

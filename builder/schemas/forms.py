@@ -15,6 +15,8 @@ A field's metadata may refine what the type alone says:
 - "example": a valid value to start a new step with where no default fits (a condition's operator).
 - "suggest": "contact_fields": a text input that offers the contact's fields, standard and the account's
   custom fields (custom.<key>), as Update Contact Field's field does.
+  "suggest": "custom_values": a text input that offers the account's custom values' keys (Update Custom
+  Value's key).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from builder.domain import custom_fields
+from builder.domain import custom_fields, custom_values
 from builder.domain.access import EDITORS
 from builder.domain.workflows import account_workflows
 from builder.extensions import db
@@ -53,7 +53,7 @@ def edit(workflow_id: int):
     custom = custom_field_labels(current_user.account_id)
     return render_template("workflows/builder.html", workflow=found, page_config={
         "me": me(), "workflow_id": found.id, "can_edit": True, "users": _users(), "custom_fields": list(custom),
-        "merge_fields": merge_fields(custom),
+        "merge_fields": merge_fields(custom) + custom_value_fields(current_user.account_id),
     })
 
 
@@ -76,6 +76,12 @@ def custom_field_labels(account_id: int) -> dict[str, str]:
         .order_by(Contact.id.desc()).limit(CUSTOM_FIELD_SAMPLE)
     )
     return {key: key for key in sorted({key for fields in rows for key in (fields or {})}, key=str.casefold)}
+
+
+def custom_value_fields(account_id: int) -> list[dict[str, str]]:
+    """The account's custom values for the merge menu (Settings > Custom values; keys are names)."""
+    return [{"label": f"Custom value: {key}", "value": f"custom_values.{key}"}
+            for key in sorted(custom_values.defined_keys(account_id))]
 
 
 def merge_fields(custom: dict[str, str]) -> list[dict[str, str]]:

@@ -31,6 +31,7 @@ class AddTag(Action):
     category = "Contact"
     description = "Adds a tag to the contact."
     schema = AddTagConfig
+    outputs = {"tag": "Tag"}
 
     def run(self, ctx):
         name, problem = rendered_tag(ctx)

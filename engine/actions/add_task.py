@@ -80,6 +80,7 @@ class AddTask(Action):
     category = "Contact"
     description = "Creates a task about the contact for a person, due after a time or at a date and time."
     schema = AddTaskConfig
+    outputs = {"task_id": "Task id", "due_at": "Due (UTC, ISO 8601)"}
 
     def run(self, ctx):
         cfg = ctx.config

@@ -48,6 +48,7 @@ class AssignUser(Action):
     category = "Contact"
     description = "Assigns the contact to a user; several users share contacts round-robin."
     schema = AssignUserConfig
+    outputs = {"user_id": "Assigned user id"}
 
     def run(self, ctx):
         cfg = ctx.config

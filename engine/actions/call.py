@@ -66,6 +66,8 @@ class Call(Action):
     description = ("Calls the contact; if they pick up, rings the assigned user (or a number) and connects them. "
                    "The contact goes down Answered or Not answered.")
     schema = CallConfig
+    outputs = {"outcome": "Outcome (answered, no_answer, busy, voicemail, failed)",
+               "duration_seconds": "Duration (seconds)"}
     pauses = True
     exit_layout = {"kind": "named", "exits": [{"field": "answered_next", "label": "Answered"},
                                               {"field": "not_answered_next", "label": "Not answered"}]}

@@ -77,6 +77,9 @@ class CreateContact(Action):
     description = ("Adds a new contact to the system, useful for managing new leads; "
                    "one with the same phone or email is updated or left alone.")
     schema = CreateContactConfig
+    outputs = {"action": "Created, updated or skipped", "contact_id": "Contact's id",
+               "contact.first_name": "Contact's first name", "contact.last_name": "Contact's last name",
+               "contact.email": "Contact's email", "contact.phone": "Contact's phone"}
 
     def run(self, ctx):
         values, custom, problem = rendered(ctx)

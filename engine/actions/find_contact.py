@@ -81,6 +81,9 @@ class FindContact(Action):
     category = "Contact"
     description = "Locates a contact in the system based on provided data (phone, email or a custom field)."
     schema = FindContactConfig
+    outputs = {"found": "Found (true or false)", "contact_id": "Found contact's id",
+               "contact.first_name": "Found contact's first name", "contact.last_name": "Found contact's last name",
+               "contact.email": "Found contact's email", "contact.phone": "Found contact's phone"}
     exit_layout = {"kind": "named", "exits": [{"field": "found_next", "label": "Found"},
                                               {"field": "not_found_next", "label": "Not found"}]}
 

@@ -63,6 +63,7 @@ class InternalNotification(Action):
     category = "Communication"
     description = "Notifies team members in the app: the contact's assigned user, chosen users or a whole role."
     schema = InternalNotificationConfig
+    outputs = {"title": "Notification title"}
 
     def run(self, ctx):
         user_ids, why_none = self._recipients(ctx)

@@ -29,6 +29,7 @@ class ModifyEngagementScore(Action):
     category = "Contact"
     description = "Adjusts a contact's engagement score: add or subtract points, or set it."
     schema = ModifyEngagementScoreConfig
+    outputs = {"score": "New score", "before": "Score before"}
 
     def run(self, ctx):
         cfg = ctx.config

@@ -46,6 +46,7 @@ class SendEmail(Action):
     category = "Communication"
     description = "Sends an email to the contact from the account's sender (Settings > Email)."
     schema = SendEmailConfig
+    outputs = {"subject": "Subject sent", "to": "Address emailed"}
 
     def run(self, ctx):
         contact = ctx.contact
@@ -58,7 +59,8 @@ class SendEmail(Action):
             return Result.skip(ctx.step.next, "contact has email do-not-disturb on")
         subject = " ".join(ctx.render(ctx.config["subject"]).split())  # one header line
         text = ctx.render(ctx.config["text_body"])
-        html = merge.render_html(ctx.config.get("html_body") or "", contact)
+        html_body = ctx.config.get("html_body") or ""
+        html = merge.render_html(html_body, contact, steps=ctx.run.vars, custom_values=ctx.custom_values(html_body))
         if not subject or not text.strip():
             return Result.skip(ctx.step.next, "subject or text body is empty after merge fields")
         window, quiet = ctx.settings.get("send_window"), ctx.store.quiet_hours()

@@ -31,6 +31,7 @@ class SendSlackMessage(Action):
     category = "Communication"
     description = "Posts a message with merge fields to the account's Slack channel (incoming webhook)."
     schema = SendSlackMessageConfig
+    outputs = {"text": "Text sent", "status": "Slack's response status"}
 
     def run(self, ctx):
         if not ctx.store.slack_configured():

@@ -16,6 +16,7 @@ class SendSms(Action):
     category = "Communication"
     description = "Sends an SMS to the contact through the account's provider."
     schema = SendSmsConfig
+    outputs = {"body": "Text sent", "to": "Number texted"}
 
     def run(self, ctx):
         contact = ctx.contact

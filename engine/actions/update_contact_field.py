@@ -47,6 +47,7 @@ class UpdateContactField(Action):
     category = "Contact"
     description = "Sets a standard or custom field on the contact."
     schema = UpdateContactFieldConfig
+    outputs = {"value": "Value written"}
 
     def run(self, ctx):
         name = ctx.config["field"]

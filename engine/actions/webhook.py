@@ -107,6 +107,7 @@ class Webhook(Action):
     category = "Send Data"
     description = "Sends an HTTP request (signed, with merge fields) to another system and logs its response."
     schema = WebhookConfig
+    outputs = {"status": "Response status", "body": "Response body", "headers": "Response headers"}
 
     def run(self, ctx):
         cfg = ctx.config

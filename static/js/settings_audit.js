@@ -24,6 +24,9 @@ const WHAT = {
   "settings.slack_removed": () => "removed the Slack webhook URL",
   "settings.email_saved": () => "saved the email (SMTP) settings",
   "settings.email_removed": () => "removed the email (SMTP) settings",
+  "settings.custom_value_created": (e) => `added the custom value ${e.target_label}`,
+  "settings.custom_value_updated": (e) => `changed the custom value ${e.target_label}`,
+  "settings.custom_value_deleted": (e) => `deleted the custom value ${e.target_label}`,
   "workflow.published": (e) => `published version ${e.details.version} of “${e.target_label}”`,
   "workflow.deleted": (e) => `deleted the workflow “${e.target_label}”`,
 };

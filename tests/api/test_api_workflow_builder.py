@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from builder.domain.users import create_user
 from builder.extensions import db
-from builder.models import Account, Enrollment, ExecutionLog, ManualAction, Note, Workflow, WorkflowVersion
+from builder.models import Account, CustomValue, Enrollment, ExecutionLog, ManualAction, Note, Workflow, WorkflowVersion
 from builder.schemas.forms import describe_schema, sample_config
 from engine import registry
 from engine.graph import TRIGGER_TYPES, Step
@@ -104,6 +104,9 @@ def _graph_for(action_type: str, config: dict[str, Any], layout: dict[str, Any])
 def test_a_config_built_from_the_descriptors_is_what_the_server_saves(as_user, users):
     """For every action type: defaults, plus a plain value for each field a save needs, saves unchanged."""
     api = as_user("admin")
+    # Update Custom Value names one of the account's custom values: the sample key ("x") must be one.
+    db.session.add(CustomValue(account_id=users["admin"].account_id, key="x", value=""))
+    db.session.commit()
     for item in api.get("/api/workflows/action-types").json:
         config = sample_config(item["fields"], step_id="fin", user_id=users["agent"].id)
         graph = _graph_for(item["type"], copy.deepcopy(config), item["exits"])
@@ -126,7 +129,8 @@ def test_exit_layouts_agree_with_the_exits_the_engine_follows(users):
             expected = [f"config.{layout['field']}"]
         elif layout["kind"] == "branches":
             expected = [f"config.{layout['list']}.{i}.{layout['target']}" for i in range(len(config[layout["list"]]))]
-            expected.append(f"config.{layout['else']}")
+            if layout.get("else"):  # Split has none
+                expected.append(f"config.{layout['else']}")
         else:
             expected = [f"config.{e['field']}" for e in layout["exits"]]
         assert paths == expected, action.type

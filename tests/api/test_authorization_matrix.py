@@ -443,3 +443,33 @@ def test_the_unsubscribe_page_is_public_and_only_a_signed_token_opens_it(app, ac
             if status != expected:
                 problems.append(f"{caller} {method} {token}: expected {expected}, got {status}")
     assert problems == [], "\n".join(problems)
+
+
+# Settings > Custom values: every role reads them (the builder offers them, agents see the messages they
+# are in), admins manage them. Each set of objects gets a custom value of its own too.
+CUSTOM_VALUE_ROUTES = {
+    "custom_value_pages.custom_values": Rule(ADMIN),
+    "api_custom_values.list_values": Rule(USER),
+    "api_custom_values.create_value": Rule(ADMIN, {"key": "offer", "value": "10% off"}),
+    "api_custom_values.update_value": Rule(ADMIN, {"value": "Changed"}),
+    "api_custom_values.delete_value": Rule(ADMIN),
+}
+ROUTES.update(CUSTOM_VALUE_ROUTES)
+from builder.models import CustomValue  # noqa: E402  (with the lines it is for)
+
+OBJECT_ARGS["value_key"] = "custom_value_key"
+_objects_without_custom_values = objects_for
+
+
+def objects_for(app, account: Account, owner: User, count: int) -> list[dict[str, int]]:  # noqa: F811
+    sets = _objects_without_custom_values(app, account, owner, count)
+    for n, ids in enumerate(sets):
+        db.session.add(CustomValue(account_id=account.id, key=f"value{n}", value=""))
+        ids["custom_value_key"] = f"value{n}"
+    db.session.commit()
+    return sets
+
+
+@pytest.mark.parametrize("endpoint", sorted(CUSTOM_VALUE_ROUTES))
+def test_custom_value_routes_answer_each_caller_by_their_rule(app, account, people, endpoint):
+    test_route_answers_each_caller_by_its_rule(app, account, people, endpoint)

@@ -201,3 +201,7 @@ def test_lets_start_moves_past_an_action_whose_contact_it_may_not_see(live_serve
 PAGES["email_settings_pages.email"] = PageRule("/settings/email", ADMINS, lambda p: (
     expect(p.locator("body")).to_have_attribute("data-settings-loaded", "true")))
 NOT_PAGES = (*NOT_PAGES, "unsubscribe")
+
+# Settings > Custom values (admins).
+PAGES["custom_value_pages.custom_values"] = PageRule("/settings/custom-values", ADMINS, lambda p: (
+    expect(p.locator("body")).to_have_attribute("data-settings-loaded", "true")))

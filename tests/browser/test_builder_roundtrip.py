@@ -14,9 +14,11 @@ from typing import Any
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, assume, given, settings
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 import engine.actions  # noqa: F401  (registers the action types)
 from builder.extensions import db
+from builder.models import CustomValue
 from builder.schemas.forms import describe_schema, sample_config
 from engine import registry
 from engine.graph import TRIGGER_TYPES, load_graph
@@ -32,9 +34,11 @@ JS_SAFE = 2**31 - 1  # row ids are 32-bit; JavaScript numbers hold them exactly
 
 # --- strategies -------------------------------------------------------------------
 
-# No braces or percent signs: free text must not turn into (invalid) merge syntax.
-PLAIN = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="{}%#"), max_size=40)
-WORDS = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="{}%#"), min_size=1, max_size=40)
+# No braces or percent signs: free text must not turn into (invalid) merge syntax. No NUL either:
+# the API refuses it in any text (a 422 naming the field).
+TEXT_CHARS = st.characters(exclude_categories=("Cs",), exclude_characters="{}%#\x00")
+PLAIN = st.text(TEXT_CHARS, max_size=40)
+WORDS = st.text(TEXT_CHARS, min_size=1, max_size=40)
 TEMPLATE = st.one_of(WORDS, st.builds(lambda a, b: f"{a}{{{{ contact.first_name }}}}{b}", PLAIN, PLAIN))
 STEP_ID = st.from_regex(r"\A[A-Za-z0-9_-]{1,12}\Z")
 # Types the generator writes configs for by hand; any other registered type gets the
@@ -103,7 +107,8 @@ def flow_exits(step_type: str, config: dict[str, Any]) -> list[str]:
         return ["next"]
     if kind == "branches":
         branches = range(len(config[layout["list"]]))
-        return [f"{layout['list']}.{i}.{layout['target']}" for i in branches] + [layout["else"]]
+        paths = [f"{layout['list']}.{i}.{layout['target']}" for i in branches]
+        return paths + [layout["else"]] if layout.get("else") else paths  # Split has no else
     if kind == "named":
         return [exit["field"] for exit in layout["exits"]]
     return []
@@ -221,6 +226,10 @@ def test_unknown_keys_and_odd_ids_survive_the_model(live_server, page):
 @given(data=st.data())
 def test_the_builder_page_saves_a_loaded_graph_unchanged(live_server, team, page, data):
     user_ids = [team["admin"].id, team["manager"].id, team["agent"].id]
+    if db.session.scalar(select(CustomValue).where(CustomValue.account_id == team["account"].id)) is None:
+        # The smallest Update Custom Value config names the key "x": the account defines it.
+        db.session.add(CustomValue(account_id=team["account"].id, key="x", value=""))
+        db.session.commit()
     stored = accepted(data.draw(graphs(user_ids)))
     workflow_id = make_workflow(team["account"], stored, publish=False).id
     db.session.remove()

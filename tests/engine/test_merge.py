@@ -119,4 +119,4 @@ def test_names_lists_each_merge_field_a_template_reads_once_in_order():
 
 def test_names_refuses_what_check_refuses():
     with pytest.raises(merge.MergeFieldError):
-        merge.names("{{ steps.s1.output }}")
+        merge.names("{{ workflow.s1.output }}")  # steps.<id> is a run variable (engine.step_refs)

@@ -24,6 +24,9 @@ class ActionTypeSchema(Schema):
     fields = f.List(f.Dict(), metadata={"description": FIELDS_DOC})
     exits = f.Dict(metadata={"description": "how the step's ways out are stored: next, none, goto, branches "
                                                  "or named"})
+    outputs = f.Dict(keys=f.String(), values=f.String(), metadata={
+        "description": "{field: label} of the step's output that later steps read as "
+                       "{{ steps.<step id>.<field> }} (\"contact.first_name\": a field inside \"contact\")"})
 
 
 class TriggerTypeSchema(Schema):
@@ -39,7 +42,7 @@ def action_types():
     """Every action type the engine knows, for the builder's palette and its step forms."""
     return [
         {"type": a.type, "label": a.label, "category": a.category, "description": a.description, "pauses": a.pauses,
-         "fields": describe_schema(a.schema), "exits": a.exit_layout}
+         "fields": describe_schema(a.schema), "exits": a.exit_layout, "outputs": a.outputs}
         for a in registry.all_actions()
     ]
 

@@ -93,6 +93,8 @@ class StatsQuery(Schema):
 class StepCountsSchema(Schema):
     waiting = fields.Integer(metadata={"description": "runs paused at the step (a wait, or a person)"})
     passed = fields.Integer(metadata={"description": "distinct runs that went through the step"})
+    paths = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                        metadata={"description": "a Split step's runs per path taken, by path index"})
 
 
 class StatsSchema(Schema):

@@ -102,9 +102,11 @@ export class Canvas {
   }
 
   fork(id, exits, placed) {
-    const branches = exits.filter((exit) => !exit.jump).map((exit) => {
+    const branches = exits.filter((exit) => !exit.jump).map((exit, index) => {
+      // A Split's per-path count (filled in by showStats); other forks' counts stay empty.
+      const count = h("span", { class: "branch-count", "data-path-count": String(index), hidden: true });
       const branch = h("div", { class: "branch" },
-        h("span", { class: "branch-label" }, exit.label));
+        h("span", { class: "branch-label" }, exit.label, count));
       this.appendPath(branch, { from: id, exit: exit.key }, exit.target, placed);
       return branch;
     });
@@ -226,7 +228,7 @@ export class Canvas {
     }
     if (id === TRIGGER_ID) return;
     const counts = stats?.[id];
-    const statsKey = counts ? `${counts.waiting ?? 0}/${counts.passed ?? 0}` : "";
+    const statsKey = counts ? `${counts.waiting ?? 0}/${counts.passed ?? 0}/${JSON.stringify(counts.paths ?? {})}` : "";
     const run = runs.get(id);
     if (card.dataset.statsKey !== statsKey) {
       card.dataset.statsKey = statsKey;
@@ -236,12 +238,27 @@ export class Canvas {
   }
 
   showStats(card, counts) {
+    this.showPathCounts(card, counts);
     card.querySelector("[data-stats]").replaceChildren(...(counts ? [
       h("span", { class: "stat", "data-stat": "waiting", title: "Contacts waiting at this step" },
         h("strong", {}, String(counts.waiting ?? 0)), " waiting"),
       h("span", { class: "stat", "data-stat": "passed", title: "Contacts that went through this step" },
         h("strong", {}, String(counts.passed ?? 0)), " passed"),
     ] : []));
+  }
+
+  /** A Split's runs per path, on its branch labels below the card ("12 contacts"). */
+  showPathCounts(card, counts) {
+    const id = card.dataset.stepId;
+    const step = this.model?.steps.get(id);
+    if (!step || !this.catalog.specOf(step.type)?.path_counts) return;
+    const fork = card.nextElementSibling;
+    for (const badge of fork?.querySelectorAll?.(":scope > .fork > .branch > .branch-label > [data-path-count]") ?? []) {
+      const n = counts ? counts.paths?.[badge.dataset.pathCount] ?? 0 : null;
+      badge.hidden = n === null;
+      badge.textContent = n === null ? "" : ` · ${n} ${n === 1 ? "contact" : "contacts"}`;
+      badge.title = "Contacts that went down this path";
+    }
   }
 
   showRun(card, run) {

@@ -92,6 +92,33 @@ export class Catalog {
 }
 
 const SUMMARIES = {
+  math_operation: (config) => {
+    const to = config.save_to ? ` → ${config.save_to}` : "";
+    const value = config.value?.trim() || "?";
+    if (config.operation === "round") return `Round ${value} to ${config.decimals ?? 0} decimal places${to}`;
+    if (config.operation === "date_add" || config.operation === "date_subtract") {
+      const sign = config.operation === "date_add" ? "+" : "−";
+      return `${value} ${sign} ${config.amount?.trim() || "?"} ${config.unit ?? "days"}${to}`;
+    }
+    const symbol = { add: "+", subtract: "−", multiply: "×", divide: "÷" }[config.operation] ?? "+";
+    return `${value} ${symbol} ${config.operand?.trim() || "?"}${to}`;
+  },
+  text_formatter: (config, catalog) => {
+    const field = (catalog.fields("text_formatter") ?? []).find((f) => f.name === "operation");
+    const label = field?.choices?.find((c) => c.value === config.operation)?.label ?? config.operation ?? "Format";
+    const text = config.text?.trim();
+    return [label, text ? `of ${text}` : "no text yet"].join(" ") + (config.save_to ? ` → ${config.save_to}` : "");
+  },
+  update_custom_value: (config) => {
+    const key = config.key?.trim();
+    if (!key) return "No custom value chosen";
+    return config.value?.trim() ? `Set ${key} to ${config.value}` : `Clear ${key}`;
+  },
+  split: (config) => {
+    const paths = Array.isArray(config.paths) ? config.paths : [];
+    return paths.map((path, index) => `${path?.name || `Path ${index + 1}`} ${path?.percent ?? "?"}%`).join(" · ")
+      || "No paths yet";
+  },
   send_email: (config) => (config.subject?.trim() ? `Email: ${config.subject}` : "No subject yet"),
   call: (config) => {
     const who = config.connect_to === "number" ? (config.number?.trim() || "No number yet") : "the assigned user";

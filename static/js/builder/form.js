@@ -16,7 +16,8 @@ export class ConfigForm {
    * @param {object} options
    *   fields: the descriptors (null: edit the config as JSON)
    *   value: the config
-   *   context: {users: [{id, name}], mergeFields: [{label, value}], customFields: [name]}
+   *   context: {users: [{id, name}], mergeFields: [{label, value}], customFields: [name],
+   *     stepOutputs: [{label, value}] (the earlier steps' outputs, for a step's form)}
    *   onChange(value, path): every edit, with the path of the field edited
    *   idPrefix: makes input ids unique on the page
    *   readOnly

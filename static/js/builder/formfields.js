@@ -3,12 +3,13 @@
 import { get } from "../api.js";
 import { h } from "../dom.js";
 import { listControl, mappingControl, objectControl, usersControl } from "./formgroups.js";
-import { mergeProblem } from "./formrules.js";
+import { customValueProblem, mergeProblem } from "./formrules.js";
 import { templateControl } from "./formtemplate.js";
 
 const CONDITION_FIELDS = ["first_name", "last_name", "email", "phone", "timezone", "assigned_user_id", "tags", "engagement_score"];
 const UPDATABLE_FIELDS = ["first_name", "last_name", "email", "timezone"]; // update_contact_field's STANDARD_FIELDS
 const CUSTOM_FIELDS_PATH = "/api/settings/custom-fields";
+const CUSTOM_VALUES_PATH = "/api/settings/custom-values";
 
 /** The account's custom fields [{key, label, type, choices}], read once per page (kept on the shared context). */
 function definedFields(form) {
@@ -55,6 +56,7 @@ export function control(form, field, path, id) {
       return suggestedText(form, field, path, id, value);
     case "text":
       if (field.suggest === "contact_fields") return suggestedText(form, field, path, id, value);
+      if (field.suggest === "custom_values") return customValueKey(form, path, id, value);
       if (field.name === "value" && /(^|\.)conditions\.\d+\.value$/.test(path)) return conditionValue(form, path, id, value);
       return textInput(form, path, id, value);
     default:
@@ -89,6 +91,22 @@ function suggestedText(form, field, path, id, value) {
   return h("div", { class: "suggested" }, textInput(form, path, id, value, { list: listId, autocomplete: "off" }), list);
 }
 
+/** The account's custom values [{key, value}], read once per page (kept on the shared context). */
+function definedValues(form) {
+  form.context.customValues ??= get(CUSTOM_VALUES_PATH).then((body) => body.values, () => []);
+  return form.context.customValues;
+}
+
+/** A custom value's key (Update Custom Value), suggesting the account's keys with their current values. */
+function customValueKey(form, path, id, value) {
+  const listId = `${id}-options`;
+  const list = h("datalist", { id: listId });
+  definedValues(form).then((values) => list.replaceChildren(
+    ...values.map((item) => h("option", { value: item.key, label: item.value.slice(0, 60) }))));
+  return h("div", { class: "suggested" }, textInput(form, path, id, value, { list: listId, autocomplete: "off",
+    spellcheck: "false" }), list);
+}
+
 /** A condition's value, suggesting the choices of the choice field the condition reads (looked up on focus,
  * as the field beside it may have changed since). */
 function conditionValue(form, path, id, value) {
@@ -110,7 +128,9 @@ function checkedTemplate(form, field, path, id, value) {
     "data-merge-check": "" });
   const check = async () => {
     const keys = (await definedFields(form)).map((defined) => defined.key);
-    note.textContent = mergeProblem(form.get(path), keys) ?? "";
+    const text = form.get(path);
+    note.textContent = mergeProblem(text, keys)
+      ?? customValueProblem(text, (await definedValues(form)).map((item) => item.key)) ?? "";
   };
   control.querySelector("textarea")?.addEventListener("input", check);
   control.addEventListener("click", check); // a merge field inserted from the menu

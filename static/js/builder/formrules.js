@@ -107,3 +107,22 @@ export function mergeProblem(text, keys) {
   return unknown.length ? `Unknown merge field ${unknown.join(", ")}: use a standard contact field or a custom `
     + "field defined in Settings > Custom fields." : null;
 }
+
+// {{ custom_values.<key> }} / custom_values["key"] (not contact.custom_values, a custom field of that name).
+const CUSTOM_VALUE_REF = /(?<![.\w])custom_values\b(?:\s*\.\s*([A-Za-z_]\w*)|\s*\[\s*(?:"([^"]*)"|'([^']*)')\s*\])?/g;
+
+/** The words shown while typing for custom values the account does not have, as the server's 422 says on
+ * save (builder/domain/custom_values.py); null when every one is known. */
+export function customValueProblem(text, keys) {
+  const defined = new Set(keys);
+  const unknown = [];
+  for (const tag of String(text ?? "").matchAll(MERGE_TAG)) {
+    for (const found of (tag[1] ?? tag[2]).matchAll(CUSTOM_VALUE_REF)) {
+      const key = found[1] ?? found[2] ?? found[3];
+      if (key === undefined) return "Name a custom value, as in {{ custom_values.<key> }}.";
+      if (!defined.has(key) && !unknown.includes(key)) unknown.push(key);
+    }
+  }
+  return unknown.length ? `Unknown custom value ${unknown.map((key) => `custom_values.${key}`).join(", ")}: `
+    + "define it in Settings > Custom values first." : null;
+}

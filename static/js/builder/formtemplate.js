@@ -2,7 +2,7 @@
 
 import { h } from "../dom.js";
 
-/** The merge fields to offer: the page's, plus any custom field it does not name. */
+/** The merge fields to offer: the page's, plus any custom field it does not name, then earlier steps' outputs. */
 function mergeOptions(context) {
   // The page's merge fields list the account's custom fields too; add any it does not name.
   const options = [...(context.mergeFields ?? [])];
@@ -11,6 +11,7 @@ function mergeOptions(context) {
     const value = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `contact.custom.${name}` : `contact.custom[${JSON.stringify(name)}]`;
     if (!named.has(value)) options.push({ label: `${name} (custom field)`, value });
   }
+  options.push(...(context.stepOutputs ?? []));
   return options;
 }
 

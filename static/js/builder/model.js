@@ -127,6 +127,7 @@ export function exitsOf(step, spec = NEXT) {
         target: target(item?.[spec.target]),
         jump: false,
       }));
+      if (!spec.else) return branches; // Split: its paths are all its exits
       return [...branches, { key: `config.${spec.else}`, label: spec.else_label || "Else",
         target: target(config[spec.else]), jump: false }];
     }

@@ -9,6 +9,7 @@ import { TRIGGER_ID } from "./canvas.js";
 import { exitsOf } from "./model.js";
 import { OUTCOME_LABELS, runDetails } from "./runlog.js";
 import { sendWindowControl } from "./sendwindow.js";
+import { stepOutputOptions } from "./stepoutputs.js";
 
 // Workflow settings are part of the graph but have no type of their own to describe them.
 const SETTINGS_FIELDS = [
@@ -98,8 +99,10 @@ export class Panel {
         this.title.textContent = event.target.value || label;
         this.on.name(id, event.target.value);
       } });
+    // The merge menu offers the outputs of the steps that run before this one on every path.
+    const context = { ...this.context, stepOutputs: stepOutputOptions(model, id, this.catalog) };
     const form = new ConfigForm({
-      fields: this.catalog.fields(step.type), value: step.config ?? {}, context: this.context, idPrefix: `step-${id}`,
+      fields: this.catalog.fields(step.type), value: step.config ?? {}, context, idPrefix: `step-${id}`,
       readOnly: this.readOnly, onChange: (config, path) => this.on.config(id, config, path),
     });
     this.forms = [[form, "config"]];
