@@ -1,8 +1,9 @@
 // Settings > Custom fields: the account's custom contact fields, listed, added, edited and deleted over
 // /api/settings/custom-fields. One form adds a field or edits the one chosen (its key stays as it is).
 
-import { api, ApiError, get } from "./api.js";
+import { api, get } from "./api.js";
 import { cell, h, setText, show, showMessage } from "./dom.js";
+import { clearFieldErrors, placeFieldErrors } from "./formerrors.js";
 
 const PATH = "/api/settings/custom-fields";
 const TYPE_LABELS = { text: "Text", number: "Number", date: "Date", choice: "Choice", phone: "Phone", email: "Email" };
@@ -16,24 +17,14 @@ function syncChoices() {
 }
 
 function clearErrors() {
-  for (const node of form.querySelectorAll("[data-error-for]")) node.textContent = "";
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  clearFieldErrors(form);
   showMessage("fields-error", "");
   showMessage("fields-saved", "");
 }
 
 // Field errors go under their input ("choices.2" under the choices); anything else in the banner.
 function showError(error) {
-  let placed = false;
-  for (const [path, messages] of Object.entries(error instanceof ApiError ? error.fields : {})) {
-    const name = path.split(".")[0];
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-    if (!slot) continue;
-    slot.textContent = [slot.textContent, messages.join(" ")].filter(Boolean).join(" ");
-    form.elements[name]?.setAttribute("aria-invalid", "true");
-    placed = true;
-  }
-  if (!placed) showMessage("fields-error", error.message);
+  if (!placeFieldErrors(form, error)) showMessage("fields-error", error.message);
 }
 
 function startEditing(field) {

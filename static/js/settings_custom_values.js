@@ -2,32 +2,23 @@
 // added, edited and deleted over /api/settings/custom-values. One form adds a value or edits the one chosen
 // (its key stays as it is). Keys and values are user-written: they go in as text only.
 
-import { api, ApiError, get } from "./api.js";
+import { api, get } from "./api.js";
 import { cell, h, setText, show, showMessage } from "./dom.js";
+import { clearFieldErrors, placeFieldErrors } from "./formerrors.js";
 
 const PATH = "/api/settings/custom-values";
 const form = document.getElementById("value-form");
 const state = { editing: null };
 
 function clearErrors() {
-  for (const node of form.querySelectorAll("[data-error-for]")) node.textContent = "";
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  clearFieldErrors(form);
   showMessage("values-error", "");
   showMessage("values-saved", "");
 }
 
 // Field errors go under their input; anything else (a 409 naming the workflows) in the banner.
 function showError(error) {
-  let placed = false;
-  for (const [path, messages] of Object.entries(error instanceof ApiError ? error.fields : {})) {
-    const name = path.split(".")[0];
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
-    if (!slot) continue;
-    slot.textContent = [slot.textContent, messages.join(" ")].filter(Boolean).join(" ");
-    form.elements[name]?.setAttribute("aria-invalid", "true");
-    placed = true;
-  }
-  if (!placed) showMessage("values-error", error.message);
+  if (!placeFieldErrors(form, error)) showMessage("values-error", error.message);
 }
 
 function startEditing(item) {

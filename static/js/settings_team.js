@@ -2,8 +2,9 @@
 // is shown once), change a role in place, deactivate (optionally handing their queued actions on),
 // reactivate, reset a password. Names and emails are user-written: they go in as text only.
 
-import { api, ApiError, get, post } from "./api.js";
+import { api, get, post } from "./api.js";
 import { cell, h, pageConfig, setText, show, showMessage } from "./dom.js";
+import { clearFieldErrors, placeFieldErrors } from "./formerrors.js";
 
 const { me } = pageConfig();
 const ROLE_LABELS = { admin: "Admin", manager: "Manager", agent: "Agent" };
@@ -74,8 +75,7 @@ const inviteDialog = document.getElementById("invite-dialog");
 const inviteForm = document.getElementById("invite-form");
 
 function clearInviteErrors() {
-  for (const node of inviteForm.querySelectorAll("[data-error-for]")) node.textContent = "";
-  for (const input of inviteForm.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  clearFieldErrors(inviteForm);
   show("invite-error", false);
 }
 
@@ -104,15 +104,7 @@ inviteForm.addEventListener("submit", async (event) => {
     notify(`${label(user)} is added.`);
     showPassword(user, password);
   } catch (error) {
-    let placed = false;
-    for (const [field, messages] of Object.entries(error instanceof ApiError ? error.fields : {})) {
-      const slot = inviteForm.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
-      if (!slot) continue;
-      slot.textContent = messages.join(" ");
-      inviteForm.elements[field]?.setAttribute("aria-invalid", "true");
-      placed = true;
-    }
-    if (!placed) showMessage("invite-error", error.message);
+    if (!placeFieldErrors(inviteForm, error)) showMessage("invite-error", error.message);
   }
 });
 

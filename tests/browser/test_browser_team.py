@@ -30,6 +30,11 @@ def test_an_admin_adds_a_person_and_deactivates_one_whose_session_is_then_refuse
 
     # Add a person whose name is markup: shown as text, never run.
     page.get_by_role("button", name="Add a person").click()
+    page.get_by_label("Email").fill(team["agent"].email)  # taken: the error goes under the field
+    page.get_by_label("Name").fill("Nia")
+    page.locator("#invite-confirm").click()
+    expect(page.locator("#invite-email-error")).not_to_be_empty()
+    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("Email").fill("nia@acme.test")
     page.get_by_label("Name").fill("<b>Nia</b>")
     page.get_by_role("dialog").get_by_label("Role").select_option("manager")
