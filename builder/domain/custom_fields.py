@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import ValidationError, fields
 from sqlalchemy import func, select
 
 from builder.domain.errors import Conflict, Invalid
@@ -25,7 +25,7 @@ from builder.domain.phones import normalize_phone
 from builder.extensions import db
 from builder.models import CustomField, Workflow, WorkflowVersion
 from engine import merge, registry
-from engine.actions.fields import Template
+from engine.step_refs import template_fields
 
 KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Names a contact already has: a custom key like these would be hidden behind the standard field.
@@ -204,7 +204,7 @@ def unknown_merge_fields(graph: dict[str, Any], custom_keys: set[str] | None) ->
         action = registry.get(step.get("type", ""))
         if action is None:
             continue
-        for path, template in _templates(action.schema(), step.get("config") or {}):
+        for path, template in template_fields(action.schema(), step.get("config") or {}):
             unknown = [_shown(name) for name in _names(template) if not _known(name, custom_keys)]
             if unknown:
                 errors[f"steps.{step_id}.config.{path}"] = [
@@ -219,24 +219,6 @@ def _names(template: str) -> list[tuple[str, ...]]:
     except merge.MergeFieldError:
         return []  # the graph schema has already refused it, or will say why
 
-
-def _templates(schema: Schema, config: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(path, text) of every template field of a config, nested ones included."""
-    if not isinstance(config, dict):
-        return
-    for name, field in schema.fields.items():
-        value = config.get(name)
-        if isinstance(field, Template) and isinstance(value, str):
-            yield prefix + name, value
-        elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
-            yield from _templates(field.schema, value, f"{prefix}{name}.")
-        elif isinstance(field, fields.List) and isinstance(value, list):
-            inner = field.inner
-            for index, item in enumerate(value):
-                if isinstance(inner, Template) and isinstance(item, str):
-                    yield f"{prefix}{name}.{index}", item
-                elif isinstance(inner, fields.Nested):
-                    yield from _templates(inner.schema, item, f"{prefix}{name}.{index}.")
 
 
 def _known(name: tuple[str, ...], custom_keys: set[str] | None) -> bool:
@@ -274,7 +256,7 @@ def _custom_keys_read(graph: dict[str, Any]) -> set[str]:
         action = registry.get(step.get("type", ""))
         config = step.get("config") or {}
         if action is not None:
-            for _path, template in _templates(action.schema(), config):
+            for _path, template in template_fields(action.schema(), config):
                 for name in _names(template):
                     if len(name) > 2 and name[:2] == ("contact", "custom"):
                         keys.add(name[2])
@@ -305,4 +287,4 @@ def templates_of(step: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(config field path, text) of every template field of a graph's step (none for an unknown type)."""
     action = registry.get(step.get("type", ""))
     if action is not None:
-        yield from _templates(action.schema(), step.get("config") or {})
+        yield from template_fields(action.schema(), step.get("config") or {})
