@@ -427,6 +427,9 @@ class Message(db.Model):
     # Send attempts so far; a 429 or 5xx from the provider queues the message again for retry_at.
     attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     retry_at: Mapped[datetime | None]
+    # A Send SMS step's retry policy (engine.actions.failures); null: TWILIO_RETRY_DELAYS.
+    max_attempts: Mapped[int | None]
+    retry_backoff_seconds: Mapped[int | None]
 
 
 class BulkEnrollment(db.Model):
@@ -544,6 +547,19 @@ class StepCount(db.Model):
     is_test: Mapped[bool] = mapped_column(primary_key=True)
     step_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     passed: Mapped[int] = mapped_column(default=0)
+
+
+class DripCounter(db.Model):
+    """A Drip step's place counter (test runs apart), shared by every worker: the latest batch given
+    out and how full it is (builder.domain.drip). Kept per step id, so a new version goes on pacing."""
+
+    __tablename__ = "drip_counters"
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"), primary_key=True)
+    is_test: Mapped[bool] = mapped_column(primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    arrivals: Mapped[int] = mapped_column(default=0)
+    batch_at: Mapped[datetime | None]
+    in_batch: Mapped[int] = mapped_column(default=0)
 
 
 class AuditEvent(db.Model):
@@ -751,6 +767,7 @@ class OutboundRequest(db.Model):
     content_type: Mapped[str | None] = mapped_column(String(100))
     timeout_seconds: Mapped[int] = mapped_column(default=10)
     max_attempts: Mapped[int] = mapped_column(default=1)
+    retry_backoff_seconds: Mapped[int | None]  # the step's exponential backoff; null: WEBHOOK_RETRY_DELAYS
     # The step run's key: sent as Idempotency-Key on every attempt, so receivers can drop repeats.
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     status: Mapped[str] = mapped_column(String(12), default=OutboundStatus.QUEUED.value)
@@ -851,6 +868,9 @@ class CallStep(db.Model):
     answered_by: Mapped[str | None] = mapped_column(String(30))  # Twilio's AnsweredBy (human, machine_start, ...)
     attempts: Mapped[int] = mapped_column(default=0)
     retry_at: Mapped[datetime | None]
+    # The Call step's retry policy for placing the call (engine.actions.failures); null: TWILIO_RETRY_DELAYS.
+    max_attempts: Mapped[int | None]
+    retry_backoff_seconds: Mapped[int | None]
     claimed_at: Mapped[datetime | None]
     # The step's time ran out before an outcome came: a job asks the provider (jobqueue.calls.check).
     check_requested_at: Mapped[datetime | None]
@@ -896,6 +916,9 @@ class Email(db.Model):
     is_test: Mapped[bool] = mapped_column(default=False)
     attempts: Mapped[int] = mapped_column(default=0)
     retry_at: Mapped[datetime | None]
+    # A Send Email step's retry policy (engine.actions.failures); null: EMAIL_RETRY_DELAYS.
+    max_attempts: Mapped[int | None]
+    retry_backoff_seconds: Mapped[int | None]
     status_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

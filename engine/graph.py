@@ -95,6 +95,9 @@ class SettingsSchema(Schema):
     allow_reentry = fields.Boolean(load_default=False)
     stop_on_response = fields.Boolean(load_default=False)
     send_window = fields.Nested(SendWindowSchema, allow_none=True)
+    # Users told (an internal notification) when a run of this workflow fails; absent in older graphs.
+    notify_on_failure = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
+                                    validate=validate.Length(max=50))
 
 
 class StepSchema(Schema):

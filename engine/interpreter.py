@@ -37,7 +37,7 @@ def idempotency_key(run: RunState) -> str:
 
 def advance(run: RunState, graph: Graph, contact: ContactView, store: Store, now: datetime) -> int:
     """Run instant steps until the run stops being active. Returns steps run."""
-    ran = 0
+    ran, was_active = 0, run.status == ACTIVE
     while run.status == ACTIVE:
         if ran >= MAX_STEPS_PER_PASS:
             _finish(run, FAILED, now, f"stopped after {ran} steps in one pass (loop without a wait?)")
@@ -55,6 +55,8 @@ def advance(run: RunState, graph: Graph, contact: ContactView, store: Store, now
         _keep_output(run, graph, step, result)
         _apply(run, step, result, now)
         ran += 1
+    if was_active and run.status == FAILED:
+        _notify_failure(run, graph, contact, store)
     return ran
 
 
@@ -76,13 +78,30 @@ def resume(
     step = graph.steps.get(run.current_step or "")
     if step is None:
         _finish(run, FAILED, now, f"step {run.current_step!r} is not in this workflow version")
+        _notify_failure(run, graph, contact, store)
         return True
     run.status = ACTIVE
     result = _call(step, run, contact, store, now, lambda action, ctx: action.resume(ctx, event), graph.settings)
     _keep_output(run, graph, step, result)
     _apply(run, step, result, now)
+    if run.status == FAILED:
+        _notify_failure(run, graph, contact, store)
     if then_advance:
         advance(run, graph, contact, store, now)
+    return True
+
+
+def jump(run: RunState, graph: Graph, store: Store, now: datetime, *, seq: int, to_step: str, event: str) -> bool:
+    """A goal was met (engine.goals): move an open run from wherever it is to the goal step `to_step`
+    and on past it, left active for a pass to move on. What it waited on is dropped (a timer or a
+    resume for the old seq is stale). Stale calls (`seq` moved on, run ended) do nothing."""
+    step = graph.steps.get(to_step)
+    if run.status not in OPEN or run.seq != seq or step is None:
+        return False
+    result = Result.go(step.next, goal_met=True, jumped_from=run.current_step, event=event)
+    _log(store, run, step.id, step.type, result, now, now, 0.0, step.config)
+    run.seq += 1
+    run.status, run.wake_at, run.current_step = ACTIVE, None, step.next
     return True
 
 
@@ -138,9 +157,14 @@ def _keep_output(run: RunState, graph: Graph, step: Step, result: Result) -> Non
     a step that parks or waits (a webhook, a call, an email held for its window) is done, with its
     final output, when it resumes."""
     wanted = graph.kept_outputs.get(step.id)
-    if not wanted or result.outcome not in (Outcome.OK, Outcome.SKIPPED):
+    if not wanted:
         return
-    kept = {name: value for name, value in result.output.items() if name in wanted}
+    if result.outcome == Outcome.FAILED and _failure_exit(step):
+        kept = {"error": result.error} if "error" in wanted else {}  # read by the steps after "On failure"
+    elif result.outcome in (Outcome.OK, Outcome.SKIPPED):
+        kept = {name: value for name, value in result.output.items() if name in wanted}
+    else:
+        return
     run.vars = {**(run.vars or {}), step.id: kept}  # a new dict: JSON columns do not see in-place changes
 
 
@@ -154,10 +178,30 @@ def _apply(run: RunState, step: Step, result: Result, now: datetime) -> None:
             run.status = PARKED
         case Outcome.ENDED:
             _finish(run, COMPLETED, now)
+        case Outcome.FAILED if _failure_exit(step):
+            run.current_step = _failure_exit(step)  # logged as failed; the run goes on at "On failure"
         case Outcome.FAILED:
             _finish(run, FAILED, now, f"step {step.id}: {result.error}")
         case Outcome.CANCELLED:
             _finish(run, CANCELLED, now, result.error)
+
+
+def _failure_exit(step: Step) -> str | None:
+    # Only the steps that reach outside have the field (engine.actions.failures); their schemas hold it.
+    return step.config.get("failure_next") or None
+
+
+def _notify_failure(run: RunState, graph: Graph, contact: ContactView, store: Store) -> None:
+    """The workflow's "when a run fails, notify" users hear of it once per failure (the key holds the
+    run's seq at the failure: a retried run that fails again is a new failure)."""
+    wanted = [u for u in graph.settings.get("notify_on_failure") or [] if isinstance(u, int)]
+    users = store.active_user_ids(wanted) if wanted else []
+    if not users:
+        return
+    who = " ".join(p for p in (contact.first_name, contact.last_name) if p) or contact.phone or contact.email
+    store.notify_users(run, contact, users, title=f"Workflow run failed: {graph.name}"[:200],
+                       body=f"{who or f'Contact {run.contact_id}'}: {run.error or 'the run failed'}"[:2000],
+                       key=f"{run.id}:failed:{run.seq}")
 
 
 def _finish(run: RunState, status: str, now: datetime, error: str | None = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 
@@ -61,9 +61,20 @@ class Store(Protocol):
         """A counter that goes up by one per call, shared by every worker."""
         ...
 
+    def drip_slot(self, run: RunState, step_id: str, batch_size: int, interval: timedelta,
+                  now: datetime) -> tuple[datetime, int]:
+        """A place for one arrival at a Drip step: (naive UTC time its batch goes on, arrival number from 1),
+        from a counter per (workflow, step, test or not) shared by every worker and taken in the pass's
+        transaction (engine.actions.drip.next_place decides the batch)."""
+        ...
+
     def add_note(self, run: RunState, contact: ContactView, body: str, key: str) -> None: ...
 
-    def queue_message(self, run: RunState, contact: ContactView, body: str, key: str) -> int: ...
+    def queue_message(self, run: RunState, contact: ContactView, body: str, key: str,
+                      retry: dict[str, int] | None = None) -> int:
+        """Queue a text in the outbox; `retry` ({"max_attempts", "retry_backoff_seconds"}, either optional) is
+        the step's retry policy for a provider's temporary refusal (None: the app's defaults)."""
+        ...
 
     def create_manual_action(
         self, run: RunState, contact: ContactView, *, kind: str, name: str, message: str | None,
@@ -101,7 +112,8 @@ class Store(Protocol):
     # --- outbound webhooks ---
     def queue_outbound_request(self, run: RunState, step_id: str, request: dict[str, Any], key: str) -> int:
         """Store an HTTP request (kind, method, url, headers, body, content_type, timeout_seconds,
-        max_attempts) for the job layer to send once the pass has committed; returns its id."""
+        max_attempts, optionally retry_backoff_seconds) for the job layer to send once the pass has committed;
+        returns its id."""
         ...
 
     def outbound_result(self, request_id: int) -> dict[str, Any] | None:
@@ -152,7 +164,7 @@ class Store(Protocol):
 
     # --- automated calls ---
     def queue_call(self, run: RunState, contact: ContactView, *, step_id: str, bridge_number: str,
-                   whisper_name: str | None, key: str) -> int:
+                   whisper_name: str | None, key: str, retry: dict[str, int] | None = None) -> int:
         """Store a call to `contact` for the job layer to place once the pass has committed: when the contact
         answers, `bridge_number` is rung (and hears `whisper_name` first, if given). A step run asks once:
         a pass taken again under the same `key` gets the same call's id."""
@@ -174,8 +186,9 @@ class Store(Protocol):
 
     # --- email ---
     def queue_email(self, run: RunState, contact: ContactView, *, subject: str, text: str, html: str | None,
-                    key: str) -> int:
-        """Store an email to `contact` in the email outbox; it is sent after the pass commits."""
+                    key: str, retry: dict[str, int] | None = None) -> int:
+        """Store an email to `contact` in the email outbox; it is sent after the pass commits (`retry`: as
+        for queue_message)."""
         ...
 
     # --- custom values (Settings > Custom values) ---
@@ -187,6 +200,27 @@ class Store(Protocol):
     def set_account_custom_value(self, key: str, value: str) -> str | None:
         """Set the account's custom value `key` in the pass's transaction; its previous value, or None
         (and nothing changes) when the account has no custom value `key`."""
+        ...
+
+    # --- workflow handoff (Add to Workflow, Remove from Workflow) ---
+    def add_to_workflow(self, run: RunState, contact: ContactView, workflow_id: int, key: str) -> dict[str, Any]:
+        """Enroll `contact` in the account's published workflow `workflow_id` by the app's enrollment rules
+        (the target's re-entry setting, one open run per contact and workflow); a test run enrolls a test
+        run. Once per `key` (the step run's idempotency key): a pass taken again gets the same run.
+        Returns {"workflow_id", "workflow_name", "run_id"}; "run_id" None with a "reason" when the target's
+        rules refused, or an "error" when the target is missing, deleted, unpublished or another account's."""
+        ...
+
+    def end_runs(self, run: RunState, contact: ContactView, workflow_ids: list[int] | None,
+                 reason: str) -> list[dict[str, Any]]:
+        """End as cancelled, with `reason`, the contact's open runs in these workflows (None: every workflow
+        but `run`'s), never `run` itself; test runs only for a test run, live runs only otherwise. Each run
+        is locked first (a run another worker is moving ends after that pass). Their queued manual actions
+        leave the queue. Returns [{"workflow_id", "run_id"}] of the runs ended."""
+        ...
+
+    def drop_queued_actions(self, run: RunState) -> int:
+        """`run`'s own queued manual actions leave the queue (the run is being removed); how many."""
         ...
 
     def log_step(self, row: dict[str, Any]) -> None: ...

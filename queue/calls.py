@@ -33,6 +33,7 @@ from builder.integrations import twilio_status
 from builder.integrations.providers import ProviderError, get_provider
 from builder.models import Call, CallOutcome, CallStep, Contact, Enrollment, utcnow
 from engine.actions.call import EVENT_PREFIX
+from engine.actions.failures import may_retry, retry_delay
 from engine.statuses import RunStatus
 from jobqueue import job_names
 from jobqueue.queues import enqueue, enqueue_at, enqueue_many
@@ -86,7 +87,8 @@ def _claim(call_id: int) -> dict[str, Any] | None:
         Enrollment.id == step.enrollment_id)).one_or_none()
     dnd = db.session.scalar(select(Contact.dnd_call).where(Contact.id == row.contact_id))
     claimed_call = {"id": call_id, "account_id": row.account_id, "to": row.to_number, "bridge": step.bridge_number,
-                    "whisper": step.whisper_name, "attempts": step.attempts, "contact_id": row.contact_id}
+                    "whisper": step.whisper_name, "attempts": step.attempts, "contact_id": row.contact_id,
+                    "max_attempts": step.max_attempts, "backoff": step.retry_backoff_seconds}
     db.session.commit()
     if run is None or run.status not in WAITING_STATUSES or run.current_step != step.step_id:
         _end(call_id, CallOutcome.FAILED, status="canceled",
@@ -106,9 +108,10 @@ def _place(call: dict[str, Any]) -> None:
         placed = provider.place_automated_call(call["to"], bridge_to=call["bridge"], whisper=call["whisper"],
                                                call_id=call["id"])
     except ProviderError as exc:
+        # The Call step's retry policy, if it has one; else one retry per TWILIO_RETRY_DELAYS.
         delays = current_app.config.get("TWILIO_RETRY_DELAYS", [])
-        if exc.retryable and call["attempts"] <= len(delays):
-            _retry_later(call, exc, delays[call["attempts"] - 1])
+        if exc.retryable and may_retry(call["attempts"], call["max_attempts"], delays):
+            _retry_later(call, exc, retry_delay(call["attempts"], call["backoff"], delays))
         elif exc.uncertain:
             _end(call["id"], CallOutcome.FAILED, status="unknown",
                  error=f"{exc}; not placed again, so the contact is not called twice")

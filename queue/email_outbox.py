@@ -26,6 +26,7 @@ from builder.extensions import db
 from builder.integrations import unsubscribe
 from builder.integrations.email_provider import EmailError, EmailProvider, OutgoingEmail, get_provider
 from builder.models import Contact, Email, MessageStatus, utcnow
+from engine.actions.failures import may_retry, retry_delay
 from jobqueue import job_names
 from jobqueue.queues import enqueue, enqueue_at
 
@@ -61,7 +62,8 @@ def _claim(email_id: int) -> Any | None:
     if claimed:
         row = db.session.execute(
             select(Email.id, Email.account_id, Email.contact_id, Email.user_id, Email.to_address, Email.subject,
-                   Email.text_body, Email.html_body, Email.idempotency_key, Email.attempts, Contact.dnd_email,
+                   Email.text_body, Email.html_body, Email.idempotency_key, Email.attempts, Email.max_attempts,
+                   Email.retry_backoff_seconds, Contact.dnd_email,
                    Contact.deleted_at)
             .join(Contact, Contact.id == Email.contact_id).where(Email.id == email_id)
         ).one()
@@ -104,9 +106,10 @@ def _send(row: Any, providers: dict[int, EmailProvider]) -> None:
         outgoing = _outgoing(row, provider)
         provider.send(outgoing)
     except EmailError as exc:
+        # The Send Email step's retry policy, if it has one; else one retry per EMAIL_RETRY_DELAYS.
         delays = current_app.config.get("EMAIL_RETRY_DELAYS", [])
-        if exc.retryable and row.attempts <= len(delays):
-            _retry_later(row, exc, delays[row.attempts - 1])
+        if exc.retryable and may_retry(row.attempts, row.max_attempts, delays):
+            _retry_later(row, exc, retry_delay(row.attempts, row.retry_backoff_seconds, delays))
         else:
             status = UNKNOWN if exc.uncertain else FAILED
             log.warning("email %s to contact %s %s: %s", row.id, row.contact_id, status, exc)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import aliased
 from builder.extensions import db
 from builder.integrations import outbound, outbound_transport
 from builder.models import Enrollment, OutboundRequest, OutboundStatus, utcnow
+from engine.actions.failures import retry_delay
 from engine.actions.webhook import EVENT_PREFIX, TIMEOUT_MAX
 from engine.statuses import RunStatus
 from jobqueue import job_names
@@ -93,7 +94,7 @@ def _claim(request_id: int) -> dict[str, Any] | None:
         return None
     request = {c: getattr(row, c) for c in ("id", "account_id", "enrollment_id", "step_id", "kind", "method", "url",
                                             "headers", "body", "content_type", "timeout_seconds", "max_attempts",
-                                            "idempotency_key", "attempts")}
+                                            "retry_backoff_seconds", "idempotency_key", "attempts")}
     try:
         request["secret"] = outbound.signing_secret(row.account_id)
         if row.kind == "slack":
@@ -164,8 +165,9 @@ def _retry_or_fail(request: dict[str, Any], exc: Retryable) -> None:
         reason = f"{exc} (after {attempts} attempt{'s' if attempts > 1 else ''})"
         _finish(request, FAILED, error=reason, status=exc.status, response=exc.response)
         return
-    delays = current_app.config.get("WEBHOOK_RETRY_DELAYS") or [0]
-    delay = delays[min(attempts, len(delays)) - 1]
+    # The step's exponential backoff when it sets one; else WEBHOOK_RETRY_DELAYS.
+    defaults = current_app.config.get("WEBHOOK_RETRY_DELAYS") or [0]
+    delay = retry_delay(attempts, request["retry_backoff_seconds"], defaults)
     if exc.retry_after is not None and exc.retry_after <= current_app.config.get("WEBHOOK_MAX_RETRY_AFTER_SECONDS",
                                                                                   600):
         delay = exc.retry_after  # the receiver said when; our own backoff when it asks for longer

@@ -28,6 +28,7 @@ from builder.extensions import db
 from builder.integrations.providers import ProviderError, Sent, SmsProvider, get_provider
 from builder.live import conversation_events
 from builder.models import Contact, Message, MessageStatus, utcnow
+from engine.actions.failures import may_retry, retry_delay
 from jobqueue import job_names
 from jobqueue.queues import enqueue, enqueue_at
 
@@ -48,7 +49,7 @@ def _claim(message_id: int) -> Any | None:
     if claimed:
         row = db.session.execute(
             select(Message.id, Message.account_id, Message.to_number, Message.body, Message.idempotency_key,
-                   Message.contact_id, Message.attempts)
+                   Message.contact_id, Message.attempts, Message.max_attempts, Message.retry_backoff_seconds)
             .where(Message.id == message_id)
         ).one()
     db.session.commit()
@@ -96,9 +97,10 @@ def _send(row: Any, providers: dict[int, SmsProvider]) -> None:
         providers[row.account_id] = provider
         sent = provider.send_sms(row.to_number or "", row.body, key=row.idempotency_key or "", message_id=row.id)
     except ProviderError as exc:
+        # The Send SMS step's retry policy, if it has one; else one retry per TWILIO_RETRY_DELAYS.
         delays = current_app.config.get("TWILIO_RETRY_DELAYS", [])
-        if exc.retryable and row.attempts <= len(delays):
-            _retry_later(row, exc, delays[row.attempts - 1])
+        if exc.retryable and may_retry(row.attempts, row.max_attempts, delays):
+            _retry_later(row, exc, retry_delay(row.attempts, row.retry_backoff_seconds, delays))
         else:
             _record_failure(row, exc, "unknown" if exc.uncertain else "failed")
     else:

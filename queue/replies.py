@@ -9,6 +9,8 @@ so a reply is acted on exactly once or, if the job dies, not at all and again.
   YES, UNSTOP) turn it off; HELP and INFO get an automatic reply.
 - Runs of workflows set to "stop on response" end; their queued manual actions
   leave the queue.
+- Runs that can reach a "customer replied" Goal Event jump to it, and runs at a Wait for
+  the event "replied" take its Event happened exit (builder.domain.goal_events).
 - Every other run of the contact waiting at a Wait for Customer Reply step takes
   its Replied exit, whatever message went out last, automated or manual, and is
   left ready for the ready-runs pass (jobqueue.ready) to move on.
@@ -23,7 +25,7 @@ import re
 
 from sqlalchemy import select, update
 
-from builder.domain import enrollment
+from builder.domain import enrollment, goal_events
 from builder.domain.store import AfterCommit, SqlStore
 from builder.extensions import db
 from builder.models import (
@@ -36,7 +38,7 @@ from builder.models import (
     MessageStatus,
     utcnow,
 )
-from engine import interpreter
+from engine import goals, interpreter
 from engine.actions.wait_for_reply import REPLY
 from engine.statuses import OPEN_VALUES, RunStatus
 from engine.triggers import CUSTOMER_REPLIED, Event
@@ -84,6 +86,8 @@ def react(sms: InboundSms, after: AfterCommit) -> None:
     # Runs that stop on a response end first: a stopped run does not take its Replied exit.
     runs = _open_runs(sms, OPEN)
     _stop_on_response(sms, runs, after)
+    # Goals a reply meets come before Wait for Reply: a run that can reach its goal jumps there.
+    goal_events.meet(db.session, sms.account_id, contact, [goals.Event(goals.REPLIED)], after)
     _resolve_waits(sms, [run for run in runs if run.status == RunStatus.WAITING], after)
     if word not in opt_out:
         started = enrollment.enroll(db.session, sms.account_id,

@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select, update
 
-from builder.domain import access, custom_fields, enrollment, handover
+from builder.domain import access, custom_fields, enrollment, goal_events, handover
 from builder.domain.enrollment import tag_events
 from builder.domain.errors import Invalid
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.models import Contact, ContactTag, Enrollment, ManualAction, ManualActionStatus, Task, User, utcnow
+from engine import goals
 from engine.statuses import PAUSED_VALUES
 from engine.triggers import CONTACT_CREATED, Event
 
@@ -39,9 +40,12 @@ def create_contact(account_id: int, data: dict[str, Any], after: AfterCommit, *,
     return contact
 
 
-def update_contact(contact: Contact, data: dict[str, Any], after: AfterCommit) -> None:
+def update_contact(contact: Contact, data: dict[str, Any], after: AfterCommit, *,
+                   goal_events_later: list[goals.Event] | None = None) -> None:
     """Change some fields (JSON merge-patch, see apply_changes). A new assignee takes over the
-    contact's queued manual actions; tags added or removed fire their triggers."""
+    contact's queued manual actions; tags added or removed fire their triggers. The change meets the
+    goals of the contact's runs (builder.domain.goal_events) first, so a run it starts is not moved by it;
+    a pass (the engine's contact steps) collects the events in `goal_events_later` for its end instead."""
     tags_before, former_assignee = list(contact.tags), contact.assigned_user_id
     apply_changes(contact, data)
     after.updated_actions.update(
@@ -50,8 +54,14 @@ def update_contact(contact: Contact, data: dict[str, Any], after: AfterCommit) -
         db.session, {contact.id: (former_assignee, contact.assigned_user_id)}))
     contact.updated_at = utcnow()  # tags and custom fields alone would not bump it
     folded_before, folded_now = _folded(tags_before), _folded(contact.tags)
-    events = tag_events(contact.id, added=[t for t in contact.tags if t.casefold() not in folded_before],
-                        removed=[t for t in tags_before if t.casefold() not in folded_now])
+    added = [t for t in contact.tags if t.casefold() not in folded_before]
+    removed = [t for t in tags_before if t.casefold() not in folded_now]
+    changes = goal_events.contact_events(added, removed)
+    if goal_events_later is not None:
+        goal_events_later.extend(changes)
+    else:
+        goal_events.meet(db.session, contact.account_id, contact, changes, after)
+    events = tag_events(contact.id, added=added, removed=removed)
     after.started.extend(enrollment.enroll(db.session, contact.account_id, events, loaded=[contact]))
     after.contacts.append(contact.id)  # another open page of this contact shows the change
 

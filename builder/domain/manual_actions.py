@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from builder.domain import messaging
+from builder.domain import goal_events, messaging
 from builder.domain.errors import Invalid
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.models import Enrollment, ManualAction, ManualActionStatus, ManualActionType, User, utcnow
+from engine import goals
 from engine.statuses import RunStatus
 
 
@@ -52,6 +53,9 @@ def complete(action: ManualAction, data: dict[str, Any], send_at: datetime | Non
                               idempotency_key=f"manual:{action.id}", workflow_id=action.workflow_id,
                               enrollment_id=action.enrollment_id, manual_action_id=action.id, is_test=action.is_test)
     _resume(action, "completed", after)
+    # Then goals: a run that can reach a "manual action completed" goal jumps to it (its resume above is stale).
+    goal_events.meet(db.session, action.account_id, action.contact,
+                     [goals.Event(goals.MANUAL_ACTION_COMPLETED)], after)
     return True
 
 

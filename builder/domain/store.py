@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from builder import config
-from builder.domain import custom_fields, custom_values, handover, phones, step_counts
+from builder.domain import custom_fields, custom_values, drip, handover, phones, step_counts, workflow_handoff
 from builder.domain.errors import Invalid
 from builder.models import (
     Account,
@@ -41,6 +41,7 @@ from builder.models import (
     User,
     utcnow,
 )
+from engine import goals
 from engine.statuses import RunStatus
 
 CALL_PENDING = "pending"  # an automated call in our outbox, not yet handed to the provider
@@ -108,6 +109,8 @@ class SqlStore:
         self._quiet_hours: tuple[dict[str, str] | None] | None = None  # read once per pass
         self._custom_values: dict[str, str] | None = None  # read once per pass
         self._owner_changes: dict[int, tuple[int | None, int | None]] = {}  # contact -> (former, new) owner
+        # Contact events of the pass's steps, checked against goals when it saves (_meet_goals).
+        self._goal_events: dict[int, tuple[Contact, list[goals.Event]]] = {}
         self.after_commit = AfterCommit()
 
     # --- internal notifications ---
@@ -244,7 +247,7 @@ class SqlStore:
     def update_contact(self, contact: Contact, values: dict[str, Any]) -> None:
         from builder.domain import contacts  # see create_contact
 
-        contacts.update_contact(contact, values, self.after_commit)
+        contacts.update_contact(contact, values, self.after_commit, goal_events_later=self._events_of(contact))
 
     def set_dnd(self, contact: Contact, fields: list[str], on: bool) -> None:
         for name in fields:
@@ -253,6 +256,7 @@ class SqlStore:
 
     def set_engagement_score(self, contact: Contact, score: int) -> None:
         contact.engagement_score = score
+        self._events_of(contact).append(goals.Event(goals.CONTACT_CHANGED))
         self.after_commit.contacts.append(contact.id)
 
     def delete_contact(self, contact: Contact) -> None:
@@ -262,7 +266,7 @@ class SqlStore:
 
     # --- automated calls ---
     def queue_call(self, run: Enrollment, contact: Contact, *, step_id: str, bridge_number: str,
-                   whisper_name: str | None, key: str) -> int:
+                   whisper_name: str | None, key: str, retry: dict[str, int] | None = None) -> int:
         # Flushed for its id (the step's output names it); placed by jobqueue.calls after the commit.
         existing = self.session.scalar(select(CallStep.call_id).where(CallStep.idempotency_key == key))
         if existing is not None:
@@ -273,7 +277,8 @@ class SqlStore:
         self.session.flush()
         self.session.add(CallStep(call_id=call.id, account_id=self.account_id, enrollment_id=run.id,
                                   workflow_id=run.workflow_id, step_id=step_id, idempotency_key=key,
-                                  bridge_number=bridge_number, whisper_name=whisper_name, attempts=0))
+                                  bridge_number=bridge_number, whisper_name=whisper_name, attempts=0,
+                                  **(retry or {})))
         self.session.flush()
         self.after_commit.calls.append(call.id)
         return call.id
@@ -302,7 +307,7 @@ class SqlStore:
             self.after_commit.call_checks.append(call_id)
 
     def queue_email(self, run: Enrollment, contact: Contact, *, subject: str, text: str, html: str | None,
-                    key: str) -> int:
+                    key: str, retry: dict[str, int] | None = None) -> int:
         # A pass taken again under the same key finds its email instead of queueing a second one.
         found = self.session.scalar(select(Email.id).where(Email.idempotency_key == key))
         if found is not None:
@@ -310,7 +315,7 @@ class SqlStore:
         email = Email(account_id=self.account_id, contact_id=contact.id, workflow_id=run.workflow_id,
                       enrollment_id=run.id, to_address=(contact.email or "").strip(), subject=subject,
                       text_body=text, html_body=html, status="queued", idempotency_key=key, is_test=run.is_test,
-                      attempts=0)
+                      attempts=0, **(retry or {}))
         self.session.add(email)
         self.session.flush()
         self.after_commit.emails.append(email.id)
@@ -338,12 +343,15 @@ class SqlStore:
         if tag.casefold() in {t.casefold() for t in contact.tags}:  # tags ignore case
             return False
         contact.tag_rows.append(ContactTag(tag=tag))
+        self._events_of(contact).extend([goals.Event(goals.TAG_ADDED, tag), goals.Event(goals.CONTACT_CHANGED)])
         return True
 
     def remove_tag(self, contact: Contact, tag: str) -> bool:
         for row in contact.tag_rows:
             if row.tag.casefold() == tag.casefold():
                 contact.tag_rows.remove(row)
+                self._events_of(contact).extend([goals.Event(goals.TAG_REMOVED, row.tag),
+                                                 goals.Event(goals.CONTACT_CHANGED)])
                 return True
         return False
 
@@ -353,6 +361,7 @@ class SqlStore:
         else:
             # Assign a new dict: JSON columns do not track in-place changes.
             contact.custom_fields = {**(contact.custom_fields or {}), name.removeprefix("custom."): value}
+        self._events_of(contact).append(goals.Event(goals.CONTACT_CHANGED))
 
     def assign(self, contact: Contact, user_id: int | None) -> None:
         # Its queued actions follow it when the pass saves (flush_batched): one query for the whole pass
@@ -360,6 +369,7 @@ class SqlStore:
         former = self._owner_changes.get(contact.id, (contact.assigned_user_id, None))[0]
         self._owner_changes[contact.id] = (former, user_id)
         contact.assigned_user_id = user_id
+        self._events_of(contact).append(goals.Event(goals.CONTACT_CHANGED))
 
     def active_user_ids(self, user_ids: list[int]) -> list[int]:
         key = tuple(user_ids)
@@ -372,6 +382,11 @@ class SqlStore:
     def next_in_rotation(self, key: str) -> int:
         return self._rotation(key)
 
+    def drip_slot(self, run: Enrollment, step_id: str, batch_size: int, interval: timedelta,
+                  now: datetime) -> tuple[datetime, int]:
+        # In the database, not Redis: places survive a Redis restart and go back with a rolled-back pass.
+        return drip.take_place(self.session, run.workflow_id, run.is_test, step_id, batch_size, interval, now)
+
     def add_note(self, run: Enrollment, contact: Contact, body: str, key: str) -> None:
         # Inserted with the log rows at the end of the pass (nothing reads notes in between).
         self._note_rows.append({
@@ -380,11 +395,12 @@ class SqlStore:
         })
 
     # --- outbound ---
-    def queue_message(self, run: Enrollment, contact: Contact, body: str, key: str) -> int:
+    def queue_message(self, run: Enrollment, contact: Contact, body: str, key: str,
+                      retry: dict[str, int] | None = None) -> int:
         message = Message(
             account_id=self.account_id, contact_id=contact.id, direction="outbound", channel="sms",
             to_number=contact.phone, body=body, status=MessageStatus.QUEUED, idempotency_key=key,
-            workflow_id=run.workflow_id, enrollment_id=run.id, is_test=run.is_test,
+            workflow_id=run.workflow_id, enrollment_id=run.id, is_test=run.is_test, **(retry or {}),
         )
         self.session.add(message)
         self.session.flush()
@@ -411,6 +427,24 @@ class SqlStore:
             self._quiet_hours = (account.quiet_hours if account is not None else None,)
         return self._quiet_hours[0]
 
+    # --- workflow handoff ---
+    def add_to_workflow(self, run: Enrollment, contact: Contact, workflow_id: int, key: str) -> dict[str, Any]:
+        handed = workflow_handoff.add_to_workflow(self.session, self.account_id, run, contact.id, workflow_id, key)
+        if handed.get("run_id") is not None:
+            self.after_commit.started.append(handed["run_id"])  # a pass after the commit moves it
+        return handed
+
+    def end_runs(self, run: Enrollment, contact: Contact, workflow_ids: list[int] | None,
+                 reason: str) -> list[dict[str, Any]]:
+        ended, removed = workflow_handoff.end_runs(self.session, self, run, contact.id, workflow_ids, reason)
+        self.after_commit.removed_actions.extend(removed)
+        return ended
+
+    def drop_queued_actions(self, run: Enrollment) -> int:
+        removed = workflow_handoff.drop_queued_actions(self.session, [run.id])
+        self.after_commit.removed_actions.extend(removed)
+        return len(removed)
+
     # --- log ---
     def log_step(self, row: dict[str, Any]) -> None:
         self._log_rows.append(row)
@@ -426,6 +460,8 @@ class SqlStore:
         in the same transaction as the log rows (whose idempotency keys are unique): a pass that
         does not commit, or whose step run was already logged, adds nothing.
         """
+        if self._goal_events:
+            self._meet_goals()  # first: the runs it moves log their jumps with this pass's rows
         if self._owner_changes:
             self.after_commit.updated_actions.update(handover.follow_contacts(self.session, self._owner_changes))
             self.after_commit.task_events.extend(handover.task_audience_changes(self.session, self._owner_changes))
@@ -441,6 +477,18 @@ class SqlStore:
             # so their locks are held as briefly as possible.
             step_counts.add(self.session, counts)
             self._log_rows = []
+
+    def _events_of(self, contact: Contact) -> list[goals.Event]:
+        return self._goal_events.setdefault(contact.id, (contact, []))[1]
+
+    def _meet_goals(self) -> None:
+        """The pass's contact events meet the goals of the contacts' runs, once every run of the pass has
+        stopped moving (a run is never jumped in the middle of its own step)."""
+        from builder.domain import goal_events  # imports this module's SqlStore: see create_contact
+
+        pending, self._goal_events = self._goal_events, {}
+        for contact, events in pending.values():
+            goal_events.meet(self.session, self.account_id, contact, events, self.after_commit, store=self)
 
     def note_pause(self, run: Enrollment) -> None:
         run.updated_at = utcnow()

@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, func, or_, select, update
 
+from builder.domain import goal_events
 from builder.domain.access import can_see_contact
 from builder.domain.errors import Invalid, NotFound
 from builder.domain.store import AfterCommit
 from builder.extensions import db
 from builder.models import MAX_ID, Contact, Task, TaskStatus, User, utcnow
+from engine import goals
 
 DUE_FILTERS = ("overdue", "today", "upcoming")
 STATUS_FILTERS = (TaskStatus.OPEN.value, TaskStatus.COMPLETED.value)
@@ -146,8 +148,13 @@ def edit(user: User, task: Task, data: dict[str, Any], after: AfterCommit) -> Ta
 def complete(user: User, task: Task, after: AfterCommit) -> bool:
     """Mark an open task done by `user`; False (and no change) if it was already completed."""
     now = utcnow()
-    return _move(task, TaskStatus.OPEN, {"status": TaskStatus.COMPLETED.value, "completed_at": now,
+    done = _move(task, TaskStatus.OPEN, {"status": TaskStatus.COMPLETED.value, "completed_at": now,
                                          "completed_by_id": user.id, "updated_at": now}, after)
+    if done:  # a run of the contact that can reach a "task completed" goal jumps to it
+        contact = db.session.get(Contact, task.contact_id)
+        if contact is not None:
+            goal_events.meet(db.session, task.account_id, contact, [goals.Event(goals.TASK_COMPLETED)], after)
+    return done
 
 
 def reopen(task: Task, after: AfterCommit) -> bool:

@@ -53,9 +53,9 @@ def step_stats(workflow_id: int, step_ids: Iterable[str] = (), *, test: bool = F
 
 def run_counts(workflow_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """Live runs per workflow: active (every open run), waiting (those paused at a wait or a person),
-    completed."""
+    completed, failed (ended by a failure, until retried)."""
     ids = list(workflow_ids)
-    counts = {wid: {"active": 0, "waiting": 0, "completed": 0} for wid in ids}
+    counts = {wid: {"active": 0, "waiting": 0, "completed": 0, "failed": 0} for wid in ids}
     if not ids:
         return counts
     rows = db.session.execute(
@@ -70,6 +70,8 @@ def run_counts(workflow_ids: Iterable[int]) -> dict[int, dict[str, int]]:
             counts[wid]["waiting"] += n
         if status == EnrollmentStatus.COMPLETED.value:
             counts[wid]["completed"] += n
+        if status == EnrollmentStatus.FAILED.value:
+            counts[wid]["failed"] += n
     return counts
 
 

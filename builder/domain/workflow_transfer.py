@@ -107,6 +107,9 @@ def export_graph(graph: dict[str, Any], emails: Mapping[int, str]) -> dict[str, 
         for _, cond in _assignee_conditions(config):
             if isinstance(cond.get("value"), int) and not isinstance(cond["value"], bool):
                 cond["value"] = emails.get(cond["value"])
+    settings = out.get("settings")
+    if isinstance(settings, dict) and isinstance(settings.get("notify_on_failure"), list):
+        settings["notify_on_failure"] = [emails.get(uid) for uid in settings["notify_on_failure"]]
     return out
 
 
@@ -231,6 +234,21 @@ def _report_new_names(graph: dict[str, Any], directory: Directory, report: list[
                                 "fields); define it, or the values stay unlabelled."))
 
 
+def _map_failure_users(graph: dict[str, Any], directory: Directory, report: list[Remap]) -> None:
+    """The workflow's "when a run fails, notify" users, by email, onto this account's users."""
+    settings = graph.get("settings")
+    if not isinstance(settings, dict) or not isinstance(settings.get("notify_on_failure"), list):
+        return
+    kept: list[int] = []
+    for email in settings["notify_on_failure"]:
+        uid = directory.user_id(email)
+        if uid is None:
+            report.append(Remap(None, "settings.notify_on_failure", "user_dropped", _why_dropped(email)))
+        elif uid not in kept:
+            kept.append(uid)
+    settings["notify_on_failure"] = kept
+
+
 def import_document(document: Any, directory: Directory, *, name: str | None = None) -> Imported:
     """The workflow a file describes, mapped onto the directory's account and validated.
 
@@ -242,6 +260,7 @@ def import_document(document: Any, directory: Directory, *, name: str | None = N
     report: list[Remap] = []
     for step_id, step, config in _steps(graph):
         _map_users(step_id, step, config, directory, report)
+    _map_failure_users(graph, directory, report)
     try:
         loaded = load_graph(graph)
     except ValidationError as exc:

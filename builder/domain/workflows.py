@@ -17,6 +17,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 
+from builder.domain import workflow_handoff
 from builder.domain.custom_fields import check_merge_fields
 from builder.domain.custom_values import check_merge_fields as check_custom_values
 from builder.domain.errors import Conflict, Invalid, NotFound
@@ -77,6 +78,13 @@ def _check_users(account_id: int, graph: dict[str, Any]) -> None:
             unknown = [uid for uid in ids if uid not in known]
             if unknown:
                 errors[f"steps.{step_id}.config.{name}"] = [f"Unknown user id(s): {', '.join(map(str, unknown))}."]
+    notify = (graph.get("settings") or {}).get("notify_on_failure") or []  # "when a run fails, notify"
+    if notify:
+        known = set(db.session.scalars(select(User.id).where(
+            User.id.in_([uid for uid in notify if 0 < uid <= MAX_ID]), User.account_id == account_id)))
+        unknown = [uid for uid in notify if uid not in known]
+        if unknown:
+            errors["settings.notify_on_failure"] = [f"Unknown user id(s): {', '.join(map(str, unknown))}."]
     if errors:
         raise Invalid.at(errors)
 
@@ -96,7 +104,9 @@ def create_workflow(account_id: int, raw_graph: Any, *, author_id: int | None = 
 
 def save_version(wf: Workflow, raw_graph: Any, *, author_id: int | None) -> WorkflowVersion:
     """The graph (validated) as the workflow's next draft version; the published one keeps running."""
-    return _add_version(wf, validated_graph(wf.account_id, raw_graph), author_id)
+    graph = validated_graph(wf.account_id, raw_graph)
+    workflow_handoff.check_self_reference(wf.id, graph)
+    return _add_version(wf, graph, author_id)
 
 
 def _add_version(wf: Workflow, graph: dict[str, Any], author_id: int | None) -> WorkflowVersion:
@@ -124,6 +134,8 @@ def publish(wf: Workflow, number: int | None, *, by: int | None) -> WorkflowVers
 
 
 def _publish(wf: Workflow, version: WorkflowVersion, by: int | None) -> None:
+    workflow_handoff.check_self_reference(wf.id, version.graph)
+    workflow_handoff.check_loops(db.session, wf, version.graph)  # reads the other workflows' published graphs
     if version.published_at is None:
         version.published_at, version.published_by_id = utcnow(), by
     wf.published_version_id, wf.updated_at = version.id, utcnow()

@@ -6,7 +6,7 @@ forms and its defaults from these, so a form can never drift from what a save ac
 
 A field's metadata may refine what the type alone says:
 - "kind": e.g. "users" (a list of user ids), "condition_field", "step" (a step-id reference the canvas
-  manages through its layout), "time_zone";
+  manages through its layout), "time_zone", "time" (a wall-clock "HH:MM");
 - "label", "help", "choice_labels" ({value: label});
 - "required_if": {"field", "value"}: required when a sibling field has that value (a rule the schema checks
   across fields, such as a delay's amount);
@@ -21,6 +21,7 @@ A field's metadata may refine what the type alone says:
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from marshmallow import Schema, fields, missing, validate
@@ -131,13 +132,13 @@ def sample_config(described: list[Field], *, step_id: str | None = None, user_id
     needs (required, or required by the value of a sibling). Used for new steps and in tests."""
     config: dict[str, Any] = {}
     for field in described:
-        if "default" in field:
-            config[field["name"]] = field["default"]
+        if "default" in field:  # a copy: the descriptions are cached, and a caller may change what it gets
+            config[field["name"]] = copy.deepcopy(field["default"])
     for field in described:
         condition = field.get("required_if")
         needed = field["required"] or (condition and config.get(condition["field"]) == condition["value"])
         if needed and field["name"] not in config:
-            config[field["name"]] = field["example"] if "example" in field else _sample_value(
+            config[field["name"]] = copy.deepcopy(field["example"]) if "example" in field else _sample_value(
                 field, step_id=step_id, user_id=user_id)
     return config
 
@@ -157,6 +158,10 @@ def _sample_value(field: Field, *, step_id: str | None, user_id: int | None) -> 
         return "UTC"
     if kind == "users":
         return [user_id]
+    if kind == "workflow":  # any id passes the schema; whose workflow it is is checked at run time
+        return 1
+    if kind == "workflows":
+        return [1]
     if kind == "condition_field":
         return "contact.first_name"
     if kind == "step":

@@ -27,6 +27,7 @@ class CountsSchema(Schema):
     active = fields.Integer(metadata={"description": "live runs not finished (waiting ones included)"})
     waiting = fields.Integer(metadata={"description": "runs paused at a wait or a manual step"})
     completed = fields.Integer()
+    failed = fields.Integer(metadata={"description": "live runs that failed (and were not retried)"})
 
 
 class WorkflowSchema(Schema):

@@ -2,7 +2,9 @@
 then Manual SMS" workflow, published and run so the agents' queues are full; and a
 "Welcome new customers" workflow that assigns, emails (the console provider), posts to a
 webhook (the demo's own "CRM intake" workflow, so no outside server is needed), notifies
-the assignee and creates a task."""
+the assignee and creates a task; and a "Spring offer" split test that texts one of two
+messages, waits for a reply (a goal meets the contacts who answer where they wait),
+formats the name, works out a renewal date and hands everyone to "Nurture"."""
 
 from __future__ import annotations
 
@@ -104,12 +106,52 @@ def welcome_graph(agent_ids: list[int], crm_url: str) -> dict:
     }
 
 
+def nurture_graph() -> dict:
+    return {"name": "Nurture", "trigger": {"type": "manual", "config": {}}, "start": "tag",
+            "steps": {"tag": {"type": "add_tag", "name": "Mark as nurtured", "config": {"tag": "nurtured"},
+                              "next": None}}}
+
+
+def spring_offer_graph(nurture_id: int) -> dict:
+    """The split test of the product docs: two texts 50/50, a short wait, a "replied" goal after it."""
+    return {
+        "name": "Spring offer (split test)",
+        "trigger": {"type": "manual", "config": {}},
+        "start": "split",
+        "steps": {
+            "split": {"type": "split", "name": "Which text?", "config": {"paths": [
+                {"name": "Discount", "percent": 50, "next": "a"}, {"name": "Free month", "percent": 50, "next": "b"}]}},
+            "a": {"type": "send_sms", "name": "Discount text", "next": "wait",
+                  "config": {"message": "Hi {{ contact.first_name }}, spring is 10% off at Demo Co. Interested?"}},
+            "b": {"type": "send_sms", "name": "Free month text", "next": "wait",
+                  "config": {"message": "Hi {{ contact.first_name }}, your next month at Demo Co is on us. Want it?"}},
+            "wait": {"type": "wait", "name": "Give them time", "config": {"amount": 2, "unit": "minutes"},
+                     "next": "nudge"},
+            "nudge": {"type": "add_tag", "name": "No reply yet", "config": {"tag": "no-reply"}, "next": "goal"},
+            "goal": {"type": "goal_event", "name": "Replied", "config": {"goal": "replied", "if_not_met": "continue"},
+                     "next": "name"},
+            "name": {"type": "text_formatter", "name": "Name in title case",
+                     "config": {"operation": "title", "text": "{{ contact.first_name }}"}, "next": "renewal"},
+            "renewal": {"type": "math_operation", "name": "Renewal date",
+                        "config": {"operation": "date_add", "value": "today", "amount": "30", "unit": "days"},
+                        "next": "note"},
+            "note": {"type": "add_note", "name": "Note the renewal",
+                     "config": {"body": "{{ steps.name.value }}'s offer renews on {{ steps.renewal.value }}."},
+                     "next": "hand"},
+            "hand": {"type": "add_to_workflow", "name": "On to Nurture",
+                     "config": {"workflow_id": nurture_id, "end_this_workflow": True}, "next": None},
+        },
+    }
+
+
 def load(base_url: str = "http://127.0.0.1:5000") -> str:
     """`base_url` is where the web server listens: the welcome workflow's webhook posts there."""
     if db.session.scalar(select(User).where(User.email == PEOPLE[0][0])):
         db.session.rollback()  # end the read: on SQLite an open transaction holds the write lock
         return "Demo data already loaded."
-    account = Account(name="Demo Co")
+    # Quiet hours off: the demo's texts and emails go out at whatever hour someone runs it (a new account
+    # has them on; Settings > Messaging turns them back on here too).
+    account = Account(name="Demo Co", quiet_hours_enabled=False)
     db.session.add(account)
     db.session.flush()
     people = {email: create_user(email, role, PASSWORD, name, account) for email, role, name in PEOPLE}
@@ -128,9 +170,12 @@ def load(base_url: str = "http://127.0.0.1:5000") -> str:
     welcome = create_workflow(
         account.id, welcome_graph(agents, base_url.rstrip("/") + hook_path(intake.id, intake.hook_secret)),
         author_id=admin.id)
+    nurture = create_workflow(account.id, nurture_graph(), author_id=admin.id)
+    offer = create_workflow(account.id, spring_offer_graph(nurture.id), author_id=admin.id)
     db.session.commit()
     ids = [c.id for c in contacts]
     enroll.create_request(follow_up, follow_up.published_version, ids, is_test=False, user_id=admin.id)
     enroll.create_request(calls, calls.published_version, ids[:3], is_test=False, user_id=admin.id)
     enroll.create_request(welcome, welcome.published_version, ids[3:], is_test=False, user_id=admin.id)
-    return f"Demo data loaded: {len(PEOPLE)} users, {len(contacts)} contacts, 4 workflows (3 running)."
+    enroll.create_request(offer, offer.published_version, ids, is_test=False, user_id=admin.id)
+    return f"Demo data loaded: {len(PEOPLE)} users, {len(contacts)} contacts, 6 workflows (4 running)."

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from engine.actions.failures import ERROR_OUTPUT, FAILURE_FIELD, failure_exit, policy_fields, retry_policy
 from engine.quiet_hours import NoOverlap, allowed_now, next_send_time
 from engine.registry import Action, Outcome, Result, register
 
@@ -46,6 +47,7 @@ class CallConfig(Schema):
                                      metadata={"label": "Give up waiting for the outcome after (minutes)"})
     answered_next = fields.String(load_default=None, allow_none=True, metadata={"kind": "step"})
     not_answered_next = fields.String(load_default=None, allow_none=True, metadata={"kind": "step"})
+    retry_attempts, retry_backoff_seconds, failure_next = policy_fields()
 
     @validates_schema
     def _number_given(self, data, **_):
@@ -67,14 +69,15 @@ class Call(Action):
                    "The contact goes down Answered or Not answered.")
     schema = CallConfig
     outputs = {"outcome": "Outcome (answered, no_answer, busy, voicemail, failed)",
-               "duration_seconds": "Duration (seconds)"}
+               "duration_seconds": "Duration (seconds)", **ERROR_OUTPUT}
     pauses = True
     exit_layout = {"kind": "named", "exits": [{"field": "answered_next", "label": "Answered"},
-                                              {"field": "not_answered_next", "label": "Not answered"}]}
+                                              {"field": "not_answered_next", "label": "Not answered"}],
+                   "failure": FAILURE_FIELD}
 
     def exit_fields(self, step):
         return [("config.answered_next", step.config.get("answered_next")),
-                ("config.not_answered_next", step.config.get("not_answered_next"))]
+                ("config.not_answered_next", step.config.get("not_answered_next")), failure_exit(step)]
 
     def run(self, ctx):
         cfg, contact = ctx.config, ctx.contact
@@ -99,7 +102,8 @@ class Call(Action):
         name = " ".join(p for p in (contact.first_name, contact.last_name) if p).strip()
         whisper = (name or "a contact") if cfg["whisper"] else None
         call_id = ctx.store.queue_call(ctx.run, contact, step_id=ctx.step.id, bridge_number=bridge,
-                                       whisper_name=whisper, key=ctx.key)
+                                       whisper_name=whisper, key=ctx.key,
+                                       **({"retry": policy} if (policy := retry_policy(cfg)) else {}))
         wake_at = ctx.now + timedelta(minutes=cfg["timeout_minutes"])
         return Result(Outcome.WAITING, wake_at=wake_at, output={
             "call_id": call_id, "to": contact.phone, "connect_to": bridge, "status": "queued",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, validate
 
 from engine import merge
+from engine.actions.failures import ERROR_OUTPUT, FAILURE_FIELD, failure_exit, policy_fields, retry_policy
 from engine.actions.fields import Template
 from engine.actions.send_sms import _why_held
 from engine.quiet_hours import NoOverlap, next_send_time
@@ -29,6 +30,7 @@ class SendEmailConfig(Schema):
     html_body = Template(load_default="", validate=validate.Length(max=BODY_MAX),
                          metadata={"label": "HTML body (optional)",
                                    "help": "Merged values are HTML-escaped. Without it, the email is plain text."})
+    retry_attempts, retry_backoff_seconds, failure_next = policy_fields()
 
 
 def valid_address(address: str | None) -> bool:
@@ -46,7 +48,11 @@ class SendEmail(Action):
     category = "Communication"
     description = "Sends an email to the contact from the account's sender (Settings > Email)."
     schema = SendEmailConfig
-    outputs = {"subject": "Subject sent", "to": "Address emailed"}
+    outputs = {"subject": "Subject sent", "to": "Address emailed", **ERROR_OUTPUT}
+    exit_layout = {"kind": "next", "failure": FAILURE_FIELD}
+
+    def exit_fields(self, step):
+        return [*super().exit_fields(step), failure_exit(step)]
 
     def run(self, ctx):
         contact = ctx.contact
@@ -72,7 +78,8 @@ class SendEmail(Action):
             return Result(Outcome.WAITING, wake_at=opens, output={
                 "reason": _why_held(window, quiet, contact.timezone, ctx.now), "until": opens.isoformat()})
         email_id = ctx.store.queue_email(ctx.run, contact, subject=subject[:SUBJECT_MAX], text=text,
-                                         html=html or None, key=ctx.key)
+                                         html=html or None, key=ctx.key,
+                                         **({"retry": policy} if (policy := retry_policy(ctx.config)) else {}))
         return Result.go(ctx.step.next, email_id=email_id, to=contact.email, subject=subject)
 
     def resume(self, ctx, event):

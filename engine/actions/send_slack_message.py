@@ -12,6 +12,7 @@ import json
 
 from marshmallow import Schema, validate
 
+from engine.actions.failures import ERROR_OUTPUT, FAILURE_FIELD, failure_exit, policy_fields
 from engine.actions.fields import Template
 from engine.actions.webhook import outbound_outcome, park_request
 from engine.registry import Action, Result, register
@@ -22,6 +23,7 @@ TEXT_MAX = 4000  # Slack shows up to 4,000 characters of a message's text
 class SendSlackMessageConfig(Schema):
     text = Template(required=True, validate=validate.Length(min=1, max=TEXT_MAX),
                     metadata={"label": "Message", "help": "Posted to the Slack channel of Settings > Integrations."})
+    retry_attempts, retry_backoff_seconds, failure_next = policy_fields()
 
 
 @register
@@ -31,7 +33,11 @@ class SendSlackMessage(Action):
     category = "Communication"
     description = "Posts a message with merge fields to the account's Slack channel (incoming webhook)."
     schema = SendSlackMessageConfig
-    outputs = {"text": "Text sent", "status": "Slack's response status"}
+    outputs = {"text": "Text sent", "status": "Slack's response status", **ERROR_OUTPUT}
+    exit_layout = {"kind": "next", "failure": FAILURE_FIELD}
+
+    def exit_fields(self, step):
+        return [*super().exit_fields(step), failure_exit(step)]
 
     def run(self, ctx):
         if not ctx.store.slack_configured():

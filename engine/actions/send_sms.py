@@ -1,5 +1,6 @@
 from marshmallow import Schema
 
+from engine.actions.failures import ERROR_OUTPUT, FAILURE_FIELD, failure_exit, policy_fields, retry_policy
 from engine.actions.fields import SMS_MAX, message
 from engine.quiet_hours import NoOverlap, allowed_now, next_send_time
 from engine.registry import Action, Outcome, Result, register
@@ -7,6 +8,7 @@ from engine.registry import Action, Outcome, Result, register
 
 class SendSmsConfig(Schema):
     message = message()
+    retry_attempts, retry_backoff_seconds, failure_next = policy_fields()
 
 
 @register
@@ -16,7 +18,11 @@ class SendSms(Action):
     category = "Communication"
     description = "Sends an SMS to the contact through the account's provider."
     schema = SendSmsConfig
-    outputs = {"body": "Text sent", "to": "Number texted"}
+    outputs = {"body": "Text sent", "to": "Number texted", **ERROR_OUTPUT}
+    exit_layout = {"kind": "next", "failure": FAILURE_FIELD}
+
+    def exit_fields(self, step):
+        return [*super().exit_fields(step), failure_exit(step)]
 
     def run(self, ctx):
         contact = ctx.contact
@@ -40,7 +46,8 @@ class SendSms(Action):
             return Result(Outcome.WAITING, wake_at=opens, output={
                 "reason": _why_held(window, quiet, contact.timezone, ctx.now), "until": opens.isoformat()})
         # Queued in the outbox in the step's transaction; sent after it commits.
-        message_id = ctx.store.queue_message(ctx.run, contact, body, ctx.key)
+        policy = retry_policy(ctx.config)  # the outbox retries a provider's temporary refusal under it
+        message_id = ctx.store.queue_message(ctx.run, contact, body, ctx.key, **({"retry": policy} if policy else {}))
         return Result.go(ctx.step.next, message_id=message_id, to=contact.phone, body=body)
 
     def resume(self, ctx, event):

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from engine import merge
+from engine.actions.failures import ERROR_OUTPUT, FAILURE_FIELD, failure_exit, policy_fields, retry_policy
 from engine.actions.fields import Template
 from engine.registry import Action, Outcome, Result, register
 
@@ -97,7 +98,9 @@ class WebhookConfig(Schema):
     timeout_seconds = fields.Integer(strict=True, load_default=10, validate=validate.Range(min=1, max=TIMEOUT_MAX),
                                      metadata={"label": "Timeout (seconds)", "help": "For each attempt."})
     retries = fields.Integer(strict=True, load_default=3, validate=validate.Range(min=0, max=RETRIES_MAX),
-                             metadata={"help": "Further attempts after a connection error, a timeout, 429 or 5xx."})
+                             metadata={"help": "Further attempts after a connection error, a timeout, 429 or 5xx "
+                                                       "(Retry attempts below, when set, takes its place)."})
+    retry_attempts, retry_backoff_seconds, failure_next = policy_fields()
 
 
 @register
@@ -107,7 +110,11 @@ class Webhook(Action):
     category = "Send Data"
     description = "Sends an HTTP request (signed, with merge fields) to another system and logs its response."
     schema = WebhookConfig
-    outputs = {"status": "Response status", "body": "Response body", "headers": "Response headers"}
+    outputs = {"status": "Response status", "body": "Response body", "headers": "Response headers", **ERROR_OUTPUT}
+    exit_layout = {"kind": "next", "failure": FAILURE_FIELD}
+
+    def exit_fields(self, step):
+        return [*super().exit_fields(step), failure_exit(step)]
 
     def run(self, ctx):
         cfg = ctx.config
@@ -159,6 +166,7 @@ def park_request(ctx, *, kind: str, method: str, url: str | None, headers: list[
     """Store the request for the job layer to send after the commit, and park the run until it is done."""
     request = {"kind": kind, "method": method, "url": url, "headers": headers, "body": body,
                "content_type": content_type, "timeout_seconds": timeout_seconds, "max_attempts": retries + 1}
+    request.update(retry_policy(ctx.config) or {})  # the step's retry policy, when it has one, wins
     request_id = ctx.store.queue_outbound_request(ctx.run, ctx.step.id, request, ctx.key)
     output = {"request_id": request_id, "method": method, "idempotency_key": ctx.key, "status": "queued",
               "reason": "sending; the run goes on when the receiver has answered"}

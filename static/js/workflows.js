@@ -48,6 +48,12 @@ function rowFor(wf) {
     h("td", { class: "num", "data-label": "Active" }, String(wf.counts.active)),
     h("td", { class: "num", "data-label": "Waiting" }, String(wf.counts.waiting)),
     h("td", { class: "num", "data-label": "Completed" }, String(wf.counts.completed)),
+    // Failed runs link to the builder, where the run log offers "Retry all failed".
+    h("td", { class: `num${wf.counts.failed ? " has-failed" : ""}`, "data-label": "Failed" },
+      wf.counts.failed && canEdit
+        ? h("a", { href: `${editUrl(wf.id)}#failed`, class: "failed-count", title: "Open to retry failed runs" },
+          String(wf.counts.failed))
+        : String(wf.counts.failed ?? 0)),
     cell("Last edited", ...edited),
   ];
   if (canEdit) {

@@ -20,9 +20,9 @@ from engine.graph import TRIGGER_TYPES, Step
 from jobqueue import enroll
 from tests.factories import ApiClient, make_contact, run_jobs, run_scheduled_jobs
 
-KINDS = {"text", "template", "integer", "boolean", "choice", "datetime", "time_zone", "list", "object", "users",
-         "condition_field", "step"}
-EXIT_KINDS = {"next", "none", "goto", "branches", "named"}
+KINDS = {"text", "template", "integer", "boolean", "choice", "datetime", "time_zone", "time", "list", "object", "users",
+         "condition_field", "step", "workflow", "workflows"}
+EXIT_KINDS = {"next", "none", "goto", "branches", "named", "by_field"}
 
 WAIT_THEN_NOTE = {
     "name": "Wait then note",
@@ -88,6 +88,9 @@ def test_every_action_type_comes_with_its_form_and_exits(as_user):
     for item in types:
         assert item["fields"] == describe_schema(registry.get(item["type"]).schema)
         assert item["exits"]["kind"] in EXIT_KINDS
+        for case in [*item["exits"].get("cases", {}).values(), *([item["exits"]["default"]] if "default" in item[
+                "exits"] else [])]:  # a by_field layout (Wait's exits follow its mode) holds plain layouts
+            assert case["kind"] in EXIT_KINDS - {"by_field"}
         for field in walk(item["fields"]):
             assert field["kind"] in KINDS, (item["type"], field)
             assert {"name", "label", "required"} <= field.keys()
@@ -119,24 +122,41 @@ def test_exit_layouts_agree_with_the_exits_the_engine_follows(users):
     for action in registry.all_actions():
         described = describe_schema(action.schema)
         config = action.schema().load(sample_config(described, step_id="fin", user_id=users["agent"].id))
-        paths = [path for path, _ in action.exit_fields(Step.from_dict("s", {"type": action.type, "config": config}))]
         layout = action.exit_layout
-        if layout["kind"] == "next":
-            expected = ["next"]
-        elif layout["kind"] == "none":
-            expected = []
-        elif layout["kind"] == "goto":
-            expected = [f"config.{layout['field']}"]
-        elif layout["kind"] == "branches":
-            expected = [f"config.{layout['list']}.{i}.{layout['target']}" for i in range(len(config[layout["list"]]))]
-            if layout.get("else"):  # Split has none
-                expected.append(f"config.{layout['else']}")
-        else:
-            expected = [f"config.{e['field']}" for e in layout["exits"]]
-        assert paths == expected, action.type
+        # A by_field layout (Wait's exits follow its mode): each case, with the config in that case.
+        cases = [(layout, None)] if layout["kind"] != "by_field" else [
+            *((case, value) for value, case in layout["cases"].items()),
+            (layout["default"], config.get(layout["field"]))]
+        step_paths: set[str] = set()
+        for case, value in cases:
+            cased = config if value is None else {**config, layout["field"]: value}
+            paths = _paths_of(action, cased)
+            # The "On failure" exit of a step that reaches outside comes last (a jump, like Go To's).
+            failure = [f"config.{layout['failure']}"] if layout.get("failure") else []
+            assert paths == _expected_exits(case, cased) + failure, (action.type, value)
+            step_paths.update(paths)
         # Exits kept in config are "step" fields: the canvas draws them, never shows them as inputs.
         step_fields = {f["name"] for f in walk(described) if f["kind"] == "step"}
-        assert step_fields == {p.rsplit(".", 1)[-1] for p in paths if p != "next"}, action.type
+        assert step_fields == {p.rsplit(".", 1)[-1] for p in step_paths if p != "next"}, action.type
+
+
+def _paths_of(action, config: dict[str, Any]) -> list[str]:
+    return [path for path, _ in action.exit_fields(Step.from_dict("s", {"type": action.type, "config": config}))]
+
+
+def _expected_exits(layout: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    if layout["kind"] == "next":
+        return ["next"]
+    if layout["kind"] == "none":
+        return []
+    if layout["kind"] == "goto":
+        return [f"config.{layout['field']}"]
+    if layout["kind"] == "branches":
+        expected = [f"config.{layout['list']}.{i}.{layout['target']}" for i in range(len(config[layout["list"]]))]
+        if layout.get("else"):  # Split has none
+            expected.append(f"config.{layout['else']}")
+        return expected
+    return [f"config.{e['field']}" for e in layout["exits"]]
 
 
 def test_descriptors_carry_what_the_schemas_check(as_user):
@@ -205,7 +225,7 @@ def test_list_rows_have_status_counts_and_who_edited_last(app, as_user, users, a
     [row] = as_user("agent").get("/api/workflows").json
     assert row["status"] == "published" and row["published_version"] == 1 and row["version"] == 2
     assert row["has_unpublished_changes"] is True
-    assert row["counts"] == {"active": 3, "waiting": 3, "completed": 0}
+    assert row["counts"] == {"active": 3, "waiting": 3, "completed": 0, "failed": 0}
     assert row["updated_by"] == {"id": users["manager"].id, "name": "Manager"}
     assert row["trigger"] == {"type": "contact_tag_added", "config": {"tag": "new-lead"}}
     assert "graph" not in row

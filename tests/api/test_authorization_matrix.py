@@ -169,6 +169,8 @@ ROUTES: dict[str, Rule] = {
     "api_workflows.enroll_contacts": Rule(STAFF, lambda ids: {"contact_ids": [ids["contact_id"]]}),
     "api_workflows.enroll_status": Rule(USER),
     "api_workflows.executions": Rule(STAFF),
+    "api_workflows.retry_one": Rule(STAFF, {"version": "own"}),
+    "api_workflows.retry_all_failed": Rule(STAFF, {}),
     "api_workflows.impact": Rule(STAFF, GRAPH),
     "api_workflows.publish": Rule(STAFF, {}),
     "api_workflows.stats": Rule(STAFF),
@@ -210,6 +212,7 @@ OBJECT_ARGS = {"field_key": "custom_field_key", "template_id": "template_id",
                "user_id": "agent_id"}
 OBJECT_ARGS["notification_id"] = "notification_id"
 OBJECT_ARGS["task_id"] = "task_id"
+OBJECT_ARGS["enrollment_id"] = "enrollment_id"
 
 
 def endpoints(app) -> dict[str, Any]:
@@ -267,7 +270,7 @@ def objects_for(app, account: Account, owner: User, count: int) -> list[dict[str
                     user_id=owner.id, to_number="+14155550000", status="initiating", provider="console")
         db.session.add(call)
         db.session.commit()
-        ids.update(action_id=action.id, call_id=call.id)
+        ids.update(action_id=action.id, call_id=call.id, enrollment_id=action.enrollment_id)
         # Agent A's task about their contact.
         task = Task(account_id=account.id, contact_id=ids["contact_id"], title="Matrix", assignee_id=owner.id,
                     due_at=call.created_at)

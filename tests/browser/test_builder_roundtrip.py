@@ -102,6 +102,8 @@ def configs(draw, step_type: str, user_ids: list[int]) -> dict[str, Any]:
 def flow_exits(step_type: str, config: dict[str, Any]) -> list[str]:
     """Paths ("next", "branches.0.next", "replied_next") of a step's flow exits."""
     layout = registry.get(step_type).exit_layout
+    if layout["kind"] == "by_field":  # Wait: its exits follow its mode
+        layout = layout["cases"].get(config.get(layout["field"]), layout["default"])
     kind = layout["kind"]
     if kind == "next":
         return ["next"]

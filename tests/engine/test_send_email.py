@@ -138,6 +138,8 @@ def test_the_catalogue_entry_and_its_form():
     action = get("send_email")
     assert (action.label, action.category) == ("Send Email", "Communication")
     form = {f["name"]: f for f in describe_schema(action.schema)}
-    assert list(form) == ["subject", "text_body", "html_body"]
+    # Then the retry policy and On failure exit every step that reaches outside has (engine.actions.failures).
+    assert list(form) == ["subject", "text_body", "html_body", "retry_attempts", "retry_backoff_seconds",
+                          "failure_next"]
     assert form["subject"]["required"] and form["text_body"]["required"] and not form["html_body"]["required"]
-    assert {f["kind"] for f in form.values()} == {"template"}
+    assert {form[f]["kind"] for f in ("subject", "text_body", "html_body")} == {"template"}

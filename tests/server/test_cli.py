@@ -31,7 +31,7 @@ def test_demo_fills_the_agents_queues_and_is_safe_to_repeat(runner, app):
     assert "loaded" in runner.invoke(args=["demo"]).output
     assert "already loaded" in runner.invoke(args=["demo"]).output
     run_jobs(app)
-    assert db.session.scalar(select(func.count()).select_from(Workflow)) == 4  # with Welcome and its CRM intake
+    assert db.session.scalar(select(func.count()).select_from(Workflow)) == 6  # see demo.load
     parked = db.session.scalar(select(func.count()).where(Enrollment.status == "parked"))
     assert parked == 8 + 3
     assignees = set(db.session.scalars(select(ManualAction.assignee_id)))

@@ -1,7 +1,8 @@
 """`make run`'s demo shows the reach actions end to end with the console providers: "Welcome new
 customers" assigns each contact, emails them (recorded, nothing sent), posts them to a webhook (the
 demo's own "CRM intake" workflow, through the address guard's one allowance for this server), notifies
-the assignee and gives them a task."""
+the assignee and gives them a task; "Spring offer (split test)" texts everyone one of its two texts and
+waits for their replies."""
 
 import os
 import signal
@@ -19,6 +20,7 @@ from builder.models import (
     Email,
     Enrollment,
     ExecutionLog,
+    Message,
     Notification,
     Task,
     Workflow,
@@ -96,6 +98,15 @@ def test_the_demo_welcome_workflow_runs_end_to_end(tmp_path, redis_url):
                                           .join(Contact, Contact.id == Notification.contact_id)
                                           .where(Notification.workflow_id == welcome)).all()
             assert len(notified) == len(WELCOMED) and all(user == owner for user, owner in notified)
+
+            # The split test has texted all eight, each one of its two texts, and they wait for a reply.
+            offer = count(select(Workflow.id).where(Workflow.name == "Spring offer (split test)"))
+            assert wait_for(lambda: count(select(func.count()).select_from(Enrollment).where(
+                Enrollment.workflow_id == offer, Enrollment.current_step == "wait",
+                Enrollment.status == "waiting")) == 8, timeout=60, interval=0.5), log_path.read_text()
+            texts = list(db.session.scalars(select(Message.body).where(Message.direction == "outbound",
+                                                                       Message.body.contains("Demo Co"))))
+            assert len(texts) == 8 and all(text.endswith(("Interested?", "Want it?")) for text in texts), texts
             db.session.remove()
             db.engine.dispose()
     finally:

@@ -5,6 +5,7 @@ from builder.api.workflows import (  # noqa: F401  (each adds routes to bp)
     editing,
     hooks,
     removal,
+    retries,
     runs,
     templates,
     transfer,

@@ -7,7 +7,7 @@
 // Everything user-written goes in through textContent (see dom.js).
 
 import { h } from "../dom.js";
-import { START_SLOT, isBranching, startOf } from "./model.js";
+import { START_SLOT, isBranching, resolveSpec, startOf } from "./model.js";
 
 export const TRIGGER_ID = "trigger";
 
@@ -46,8 +46,9 @@ export class Canvas {
     const column = h("div", { class: "flow-column flow-root" });
     column.append(this.triggerCard());
     this.appendPath(column, START_SLOT, startOf(model), placed);
+    const failurePaths = this.failurePaths(placed);
     const loose = [...model.steps.keys()].filter((id) => !placed.has(id));
-    const parts = [column];
+    const parts = [column, ...failurePaths];
     if (loose.length) parts.push(this.looseSteps(loose, placed));
     this.world.replaceChildren(...parts);
     this.decorateAll();
@@ -69,9 +70,11 @@ export class Canvas {
       placed.add(next);
       const id = next;
       const step = this.model.steps.get(id);
-      const spec = this.catalog.specOf(step.type);
+      const spec = resolveSpec(this.catalog.specOf(step.type), step);
       column.append(this.card(id, step));
       const exits = this.catalog.exits(step);
+      const failure = exits.find((exit) => exit.failure && exit.target !== null);
+      if (failure) column.append(this.jumpChip(failure.target, "On failure, goes to"));
       if (isBranching(spec)) {
         column.append(this.fork(id, exits, placed));
         return;
@@ -99,6 +102,26 @@ export class Canvas {
       column.append(this.slot({ from: id, exit: exit.key }));
       next = exit.target;
     }
+  }
+
+  /** Steps reached only through an "On failure" exit: each such path drawn beside the flow, headed by the step
+   * whose failure leads there (its slot inserts on that exit). */
+  failurePaths(placed) {
+    const columns = [];
+    for (let found = true; found;) {
+      found = false;
+      for (const id of [...placed]) {
+        const step = this.model.steps.get(id);
+        const failure = step ? this.catalog.exits(step).find((exit) => exit.failure && exit.target !== null) : null;
+        if (!failure || placed.has(failure.target) || !this.model.steps.has(failure.target)) continue;
+        const column = h("div", { class: "flow-column failure-path", "data-failure-of": id },
+          h("p", { class: "loose-title" }, `On failure of “${this.nameOf(id)}”`));
+        this.appendPath(column, { from: id, exit: failure.key }, failure.target, placed);
+        columns.push(column);
+        found = true;
+      }
+    }
+    return columns;
   }
 
   fork(id, exits, placed) {

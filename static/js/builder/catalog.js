@@ -66,8 +66,8 @@ export class Catalog {
     return exitsOf(step, this.specOf(step.type));
   }
 
-  branching(type) {
-    return isBranching(this.specOf(type));
+  branching(type, step) {
+    return isBranching(this.specOf(type), step);
   }
 
   /** One line for the card: what this step will do, in words. */
@@ -120,6 +120,14 @@ const SUMMARIES = {
       || "No paths yet";
   },
   send_email: (config) => (config.subject?.trim() ? `Email: ${config.subject}` : "No subject yet"),
+  add_to_workflow: (config) => (config.workflow_id ? `Add to workflow ${config.workflow_id}` : "No workflow chosen")
+    + (config.end_this_workflow ? " · then end this one" : ""),
+  remove_from_workflow: (config) => {
+    if (config.target === "all_others") return "Remove from every other workflow";
+    if (config.target !== "chosen") return "Remove from this workflow";
+    const ids = Array.isArray(config.workflow_ids) ? config.workflow_ids : [];
+    return ids.length ? `Remove from workflow${ids.length === 1 ? "" : "s"} ${ids.join(", ")}` : "No workflows chosen";
+  },
   call: (config) => {
     const who = config.connect_to === "number" ? (config.number?.trim() || "No number yet") : "the assigned user";
     return [`Call the contact, then ring ${who}`, config.whisper === false ? "" : "whisper their name"]
@@ -164,6 +172,11 @@ const SUMMARIES = {
   },
   wait: (config) => {
     if (config.mode === "until") return config.until ? `Until ${String(config.until).replace("T", " ")}` : "";
+    if (config.mode === "window") return windowSummary(config);
+    if (config.mode === "event") {
+      const timeout = config.timeout_amount ? ` (up to ${config.timeout_amount} ${config.timeout_unit ?? "days"})` : "";
+      return `Until ${goalSummary(config.event, config.event_tag, config.event_condition)}${timeout}`;
+    }
     return config.amount ? `For ${config.amount} ${config.unit ?? "minutes"}` : "";
   },
   assign_user: (config, catalog) => {
@@ -176,9 +189,54 @@ const SUMMARIES = {
     return `${count} ${count === 1 ? "branch" : "branches"} and Else`;
   },
   goto: () => "",
+  goal_event: (config) => {
+    const otherwise = { wait: "else wait for it", end: "else end" }[config.if_not_met] ?? "else continue";
+    return `Goal: ${goalSummary(config.goal, config.tag, config.condition)} · ${otherwise}`;
+  },
+  drip: (config) => {
+    if (!Number.isInteger(config.batch_size) || !Number.isInteger(config.interval_amount)) return "";
+    const unit = String(config.interval_unit ?? "hours").replace(/s$/, "");
+    const every = config.interval_amount === 1 ? unit : `${config.interval_amount} ${unit}s`;
+    return `${config.batch_size} contact${config.batch_size === 1 ? "" : "s"} every ${every}`;
+  },
   end: () => "The contact leaves the workflow",
   manual_call: (config) => config.name || "A call for the assigned user",
 };
+
+/** A goal (or the event a wait waits for) in words: "tag “vip” added", "the contact replies". */
+function goalSummary(kind, tag, condition) {
+  const named = tag?.trim() ? `“${tag.trim()}”` : "…";
+  switch (kind) {
+    case "tag_added": return `tag ${named} added`;
+    case "tag_removed": return `tag ${named} removed`;
+    case "replied": return "the contact replies";
+    case "manual_action_completed": return "a manual action is completed";
+    case "task_completed": return "a task is completed";
+    case "field_condition": {
+      if (!condition?.field) return "a field condition";
+      const value = condition.value === null || condition.value === undefined ? "" : ` ${condition.value}`;
+      return `${condition.field.replace(/^contact\./, "")} ${String(condition.op ?? "").replace(/_/g, " ")}${value}`;
+    }
+    default: return "no goal chosen";
+  }
+}
+
+/** A wait's time window in a line: "Mon–Fri 09:00–17:00" (days as listed, a run of three or more shortened). */
+function windowSummary(config) {
+  const order = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  const days = order.filter((day) => Array.isArray(config.window_days) && config.window_days.includes(day));
+  if (!days.length || !config.window_start || !config.window_end) return "";
+  const name = (day) => day[0].toUpperCase() + day.slice(1);
+  const runs = [];
+  for (const day of days) {
+    const last = runs.at(-1);
+    if (last && order.indexOf(day) === order.indexOf(last.at(-1)) + 1) last.push(day);
+    else runs.push([day]);
+  }
+  const text = runs.map((run) => (run.length >= 3 ? `${name(run[0])}–${name(run.at(-1))}` : run.map(name).join(", ")))
+    .join(", ");
+  return `${text} ${config.window_start}–${config.window_end}`;
+}
 
 // --- new configs from field descriptors ----------------------------------------
 

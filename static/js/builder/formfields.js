@@ -2,9 +2,10 @@
 
 import { get } from "../api.js";
 import { h } from "../dom.js";
-import { listControl, mappingControl, objectControl, usersControl } from "./formgroups.js";
+import { choiceListControl, listControl, mappingControl, objectControl, usersControl } from "./formgroups.js";
 import { customValueProblem, mergeProblem } from "./formrules.js";
 import { templateControl } from "./formtemplate.js";
+import { workflowControl } from "./formworkflows.js";
 
 const CONDITION_FIELDS = ["first_name", "last_name", "email", "phone", "timezone", "assigned_user_id", "tags", "engagement_score"];
 const UPDATABLE_FIELDS = ["first_name", "last_name", "email", "timezone"]; // update_contact_field's STANDARD_FIELDS
@@ -44,10 +45,16 @@ export function control(form, field, path, id) {
     case "datetime":
       return h("input", { id, type: "datetime-local", step: "1", value: typeof value === "string" ? value.slice(0, 19) : "",
         oninput: (event) => form.setText(path, event.target.value), onblur: () => form.touch(path) });
+    case "time": // "HH:MM", a wall-clock time (a wait's window)
+      return h("input", { id, type: "time", step: "60", value: typeof value === "string" ? value : "",
+        oninput: (event) => form.setText(path, event.target.value), onblur: () => form.touch(path) });
     case "users":
       return usersControl(form, field, path, value);
-    case "list":
-      return listControl(form, field, path, value);
+    case "workflow":
+    case "workflows":
+      return workflowControl(form, field, path, id, value);
+    case "list": // a list of choices (a wait window's days) is picked as a set of checkboxes
+      return field.item?.kind === "choice" ? choiceListControl(form, field, path, value) : listControl(form, field, path, value);
     case "object":
       return field.fields?.length || !field.values ? objectControl(form, field, path)
         : mappingControl(form, field, path, value);

@@ -18,6 +18,21 @@ export function usersControl(form, field, path, value) {
   return h("fieldset", { class: "user-picker" }, h("legend", {}, field.label), ...boxes);
 }
 
+/** A list of choices as checkboxes, kept in the choices' own order (a wait window's days: Mon…Sun). */
+export function choiceListControl(form, field, path, value) {
+  const chosen = Array.isArray(value) ? value : [];
+  const choices = field.item.choices ?? [];
+  const boxes = choices.map((choice) => h("label", { class: "check" },
+    h("input", { type: "checkbox", value: String(choice.value), checked: chosen.includes(choice.value), onchange: (event) => {
+      const now = new Set(Array.isArray(form.get(path)) ? form.get(path) : []);
+      if (event.target.checked) now.add(choice.value);
+      else now.delete(choice.value);
+      form.set(path, choices.map((c) => c.value).filter((v) => now.has(v)));
+      form.touch(path);
+    } }), choice.label));
+  return h("fieldset", { class: "choice-list" }, h("legend", {}, field.label), ...boxes);
+}
+
 export function listControl(form, field, path, value) {
   const items = Array.isArray(value) ? value : [];
   const item = field.item ?? { kind: "text", name: "item", label: "Item" };

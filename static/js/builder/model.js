@@ -112,8 +112,18 @@ export function newStepId(model) {
  * the flow drawn on the canvas, with a "+" slot on each.
  */
 export function exitsOf(step, spec = NEXT) {
+  const exits = flowAndJumpExits(step, spec);
+  // A step that reaches outside may name where a failed run goes on ("On failure"): a jump, like Go To's.
+  if (!spec?.failure) return exits;
+  const config = step?.config && typeof step.config === "object" ? step.config : {};
+  const target = typeof config[spec.failure] === "string" ? config[spec.failure] : null;
+  return [...exits, { key: `config.${spec.failure}`, label: "On failure", target, jump: true, failure: true }];
+}
+
+function flowAndJumpExits(step, spec) {
   const config = step?.config && typeof step.config === "object" ? step.config : {};
   const target = (value) => (typeof value === "string" ? value : null);
+  spec = resolveSpec(spec, step);
   switch (spec?.kind) {
     case "none":
       return [];
@@ -140,10 +150,25 @@ export function exitsOf(step, spec = NEXT) {
   }
 }
 
-/** Steps that fork into side-by-side branches on the canvas. */
-export const isBranching = (spec) => spec?.kind === "branches" || spec?.kind === "named";
+/**
+ * The spec that applies to this step: a `by_field` spec (a Wait's exits follow its mode) picks
+ * `cases[config[field]]`, else `default`; other specs are as they are. Without a step, the default.
+ */
+export function resolveSpec(spec, step) {
+  if (spec?.kind !== "by_field") return spec;
+  return spec.cases?.[step?.config?.[spec.field]] ?? spec.default ?? NEXT;
+}
+
+/** Steps that fork into side-by-side branches on the canvas (`step`: for specs that depend on its config). */
+export const isBranching = (spec, step) => {
+  const kind = resolveSpec(spec, step)?.kind;
+  return kind === "branches" || kind === "named";
+};
 /** Steps after which a path ends (End, Go To): nothing can be inserted below them. */
-export const isTerminal = (spec) => spec?.kind === "none" || spec?.kind === "goto";
+export const isTerminal = (spec, step) => {
+  const kind = resolveSpec(spec, step)?.kind;
+  return kind === "none" || kind === "goto";
+};
 
 const flowExits = (step, specOf) => exitsOf(step, specOf(step.type)).filter((exit) => !exit.jump);
 
@@ -273,7 +298,7 @@ export function insertStep(model, slot, step, specOf) {
 
 /** Whether dropping step `id` on `slot` would leave everything where it is. */
 export function isNoOpMove(model, id, slot, specOf) {
-  if (slot.from === id) return !isBranching(specOf(model.steps.get(id).type));
+  if (slot.from === id) return !isBranching(specOf(model.steps.get(id).type), model.steps.get(id));
   return slotTarget(model, slot) === id;
 }
 
@@ -288,7 +313,7 @@ export function dropRule(model, moving, specOf) {
   }
   const step = model.steps.get(moving.id);
   if (!step) return () => false;
-  const spec = specOf(step.type);
+  const spec = resolveSpec(specOf(step.type), step);
   const noOp = (slot) => isNoOpMove(model, moving.id, slot, specOf);
   if (!isBranching(spec)) {
     const continues = !isTerminal(spec);
@@ -322,7 +347,7 @@ export function moveStep(model, id, slot, specOf) {
   const step = model.steps.get(id);
   if (!step) throw new ModelError(`Step ${id} no longer exists.`);
   if (isNoOpMove(model, id, slot, specOf)) return model;
-  const spec = specOf(step.type);
+  const spec = resolveSpec(specOf(step.type), step);
   if (!isBranching(spec)) {
     if (slot.from === id) return model;
     const exits = flowExits(step, specOf);
@@ -344,7 +369,7 @@ export function moveStep(model, id, slot, specOf) {
 export function deleteStep(model, id, specOf, keepExit = null) {
   const step = model.steps.get(id);
   if (!step) return model;
-  const spec = specOf(step.type);
+  const spec = resolveSpec(specOf(step.type), step);
   const exits = exitsOf(step, spec);
   let keep = null;
   if (keepExit !== null) keep = exits.find((exit) => exit.key === keepExit)?.target ?? null;
@@ -360,7 +385,42 @@ export function deleteStep(model, id, specOf, keepExit = null) {
 export function setConfig(model, id, config, specOf) {
   const step = model.steps.get(id);
   if (!step) throw new ModelError(`Step ${id} no longer exists.`);
-  return prune(withStep(model, id, { ...step, config: clone(config) }), specOf);
+  const changed = carryExits(step, { ...step, config: clone(config) }, specOf(step.type));
+  return prune(withStep(model, id, changed), specOf);
+}
+
+/**
+ * A step whose ways out follow its config (a Wait switched to "until an event" and back) keeps what
+ * followed it on its first new exit, so the path below it is not pruned; the old exits are cleared.
+ */
+function carryExits(before, after, spec) {
+  if (spec?.kind !== "by_field") return after;
+  // Exits are the canvas's, never the form's: whatever config the form sent, the model's exit values stand.
+  let out = after;
+  const cases = [...Object.values(spec.cases ?? {}), spec.default ?? NEXT];
+  for (const key of new Set(cases.flatMap((c) => exitsOf({ config: {} }, c).map((exit) => exit.key)))) {
+    if (!key.startsWith("config.")) continue;
+    const value = getPath(before, key);
+    out = value === undefined ? withoutConfigKey(out, key.slice("config.".length)) : setPath(out, key, value);
+  }
+  const old = exitsOf(before, spec);
+  const now = exitsOf(out, spec);
+  const keys = new Set(now.map((exit) => exit.key));
+  if (old.every((exit) => keys.has(exit.key))) return out;
+  for (const exit of old) {
+    if (keys.has(exit.key)) continue;
+    out = exit.key === "next" ? setPath(out, "next", null) : withoutConfigKey(out, exit.key.slice("config.".length));
+  }
+  const carried = old.find((exit) => exit.target !== null)?.target ?? null;
+  if (carried !== null && now.length && now[0].target === null) out = setPath(out, now[0].key, carried);
+  return out;
+}
+
+function withoutConfigKey(step, name) {
+  if (!step.config || !Object.hasOwn(step.config, name)) return step;
+  const config = { ...step.config };
+  delete config[name];
+  return { ...step, config };
 }
 
 /** Set a value inside a step's config by path, e.g. "message" or "branches.0.name". */

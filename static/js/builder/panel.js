@@ -16,6 +16,8 @@ const SETTINGS_FIELDS = [
   { name: "allow_reentry", kind: "boolean", label: "Allow re-entry", required: false, default: false,
     help: "A contact may enter again once their previous run has finished." },
   { name: "stop_on_response", kind: "boolean", label: "Stop when the contact replies", required: false, default: false },
+  { name: "notify_on_failure", kind: "users", label: "When a run fails, notify", required: false,
+    help: "Each of them gets an internal notification with the contact and the error." },
 ];
 
 
@@ -111,8 +113,8 @@ export class Panel {
       description ? h("p", { class: "hint panel-description" }, description) : null,
       h("ul", { class: "form-errors", role: "alert", "data-step-errors": "" }),
       h("label", { for: "step-name", class: "field-label" }, "Step name"), nameInput,
-      this.gotoPicker(model, id, step),
       form.element,
+      this.gotoPicker(model, id, step),
       run ? runDetails(run, this.catalog, this.context) : null,
       this.readOnly ? null : h("div", { class: "panel-actions" },
         h("button", { type: "button", "data-panel-action": "move", onclick: () => this.on.move(id) }, "Move"),
@@ -126,13 +128,15 @@ export class Panel {
   gotoPicker(model, id, step) {
     const exit = exitsOf(step, this.catalog.specOf(step.type)).find((candidate) => candidate.jump);
     if (!exit) return null;
-    const select = h("select", { id: "goto-target", disabled: this.readOnly, onchange: (event) => {
+    // The "On failure" exit of a step that reaches outside is picked the same way; none: the run fails.
+    const inputId = exit.failure ? "failure-target" : "goto-target";
+    const select = h("select", { id: inputId, disabled: this.readOnly, onchange: (event) => {
       this.on.target(id, exit.key, event.target.value || null);
-    } }, h("option", { value: "" }, "Choose a step…"),
+    } }, h("option", { value: "" }, exit.failure ? "None: the run fails" : "Choose a step…"),
     ...[...model.steps].filter(([other]) => other !== id).map(([other, s]) => h("option", {
       value: other, selected: other === exit.target }, `${s.name || this.catalog.label(s.type)} (${other})`)));
     return h("div", { class: "field", "data-path": exit.key.replace(/^config\./, "") },
-      h("label", { for: "goto-target", class: "field-label" }, "Go to step"), select);
+      h("label", { for: inputId, class: "field-label" }, exit.failure ? "On failure, go to step" : "Go to step"), select);
   }
 
   showTrigger(model, errors) {

@@ -17,7 +17,8 @@ export function createParts(builder) {
   b.viewport = new Viewport($("canvas"), world, {
     onChange: (v) => { $("zoom-level").textContent = `${Math.round(v.scale * 100)}%`; },
   });
-  const context = { users: config.users ?? [], mergeFields: config.merge_fields ?? [], customFields: config.custom_fields ?? [] };
+  const context = { users: config.users ?? [], mergeFields: config.merge_fields ?? [], customFields: config.custom_fields ?? [],
+    workflowId: config.workflow_id }; // the workflow pickers leave this workflow out
   b.panel = new Panel($("side-panel"), { catalog, context, readOnly, workflowId: config.workflow_id,
     on: b.selection.panelHandlers() });
   b.menu = new AddStepMenu($("add-step-menu"), catalog, {

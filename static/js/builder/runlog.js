@@ -25,9 +25,10 @@ const RESPONSE_LABELS = { status: "Response status", headers: "Response headers"
 /**
  * @param {object} row the execution log row
  * @param {object} catalog the action catalog (labels)
- * @param {object} context {users: [{id, name}]}, and nameOf(stepId) for step names
+ * @param {object} context {users: [{id, name}]}, nameOf(stepId) for step names, and onRetry(row) (a failed
+ *   row then offers "Retry from this step")
  */
-export function runDetails(row, catalog, { users = [], nameOf = (id) => id } = {}) {
+export function runDetails(row, catalog, { users = [], nameOf = (id) => id, onRetry = null } = {}) {
   const json = (value) => h("pre", { class: "json" }, JSON.stringify(value ?? {}, null, 2));
   const facts = readable(row.output ?? {}, new Map(users.map((u) => [u.id, u.name])), nameOf);
   return h("section", { class: "run-details", "data-run-details": row.step_id },
@@ -35,6 +36,10 @@ export function runDetails(row, catalog, { users = [], nameOf = (id) => id } = {
     h("p", {}, h("strong", { "data-run-outcome": "" }, OUTCOME_LABELS[row.outcome] ?? row.outcome),
       ` · ${catalog.label(row.step_type)}`, row.duration_ms !== undefined ? ` · ${Math.round(row.duration_ms)} ms` : ""),
     row.error ? h("p", { class: "error-banner" }, row.error) : null,
+    onRetry && row.outcome === "failed" ? h("p", { class: "retry-row" },
+      h("button", { type: "button", "data-retry-step": row.step_id, onclick: () => onRetry(row),
+        title: "Run this step again, then the rest of the workflow; the steps before it are not repeated" },
+      "Retry from this step")) : null,
     facts.length ? h("dl", { class: "run-facts" }, ...facts.flatMap(([label, text]) => [h("dt", {}, label), h("dd", {}, text)]))
       : null,
     h("details", { class: "raw-data" }, h("summary", {}, "Raw data"),

@@ -62,7 +62,7 @@ export class StepEditor {
     const step = b.model().steps.get(id);
     const waiting = state.stats?.[id]?.waiting ?? 0;
     let keep = null;
-    if (catalog.branching(step.type) || waiting > 0) {
+    if (catalog.branching(step.type, step) || waiting > 0) {
       const choice = await this.askDelete(id, step, waiting);
       if (choice === null) return;
       keep = choice || null;
@@ -88,7 +88,7 @@ export class StepEditor {
     $("delete-waiting").hidden = waiting === 0;
     $("delete-waiting").textContent = `${waiting} ${waiting === 1 ? "contact is" : "contacts are"} waiting at this step in the live version. Publishing without it leaves them to finish on the version they started on.`;
     const choices = $("delete-choices");
-    const exits = catalog.branching(step.type) ? catalog.exits(step).filter((exit) => !exit.jump) : [];
+    const exits = catalog.branching(step.type, step) ? catalog.exits(step).filter((exit) => !exit.jump) : [];
     choices.hidden = exits.length === 0;
     choices.replaceChildren(h("legend", {}, "Its branches"),
       h("label", { class: "check" }, h("input", { type: "radio", name: "keep", value: "", checked: true }), "Delete every branch"),

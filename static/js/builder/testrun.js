@@ -186,8 +186,24 @@ export class TestRun {
     this.onStates(this.states());
   }
 
+  /** Retry the run from its failed step, on the latest version (save first: the fix is usually in the draft). */
+  async retry(row) {
+    if (!(await this.ensureSaved())) {
+      this.setStatus("Fix the errors on the canvas, then retry.");
+      return;
+    }
+    try {
+      await post(`${this.base}/runs/${row.enrollment_id}/retry`, { version: "latest" });
+      this.setStatus(`Retrying from ${this.nameOf(row.step_id)}…`);
+      await this.catchUp();
+    } catch (error) {
+      this.setStatus(error.message);
+    }
+  }
+
   showRow(row) {
-    this.details.replaceChildren(row ? runDetails(row, this.catalog, { users: this.users, nameOf: this.nameOf })
+    this.details.replaceChildren(row ? runDetails(row, this.catalog, { users: this.users, nameOf: this.nameOf,
+      onRetry: (failed) => this.retry(failed) })
       : h("p", { class: "hint" },
       "This step has not run in the test."));
   }

@@ -5,6 +5,7 @@ import { h } from "../dom.js";
 import { TRIGGER_ID } from "./canvas.js";
 import { WORKFLOW } from "./errors.js";
 import { $ } from "./page.js";
+import { FailedRuns } from "./failedruns.js";
 
 export class Toolbar {
   constructor(builder) {
@@ -14,6 +15,7 @@ export class Toolbar {
   /** Show what can be done now and whether the canvas differs from what was saved. */
   update() {
     const b = this.b;
+    this.failedRuns?.update();
     const { state, readOnly, edits } = b;
     const dirty = b.isDirty();
     $("undo").disabled = readOnly || !edits.canUndo;
@@ -50,6 +52,8 @@ export class Toolbar {
     $("open-history").after(h("a", { class: "button", id: "export-workflow", href: `${b.base}/export`, download: "",
       title: "Download the saved workflow as a file to import into another account" }, "Export"));
     $("open-test").addEventListener("click", () => this.toggleTest());
+    this.failedRuns = new FailedRuns(b);
+    this.failedRuns.wire();
     $("test-close").addEventListener("click", () => {
       $("test-panel").hidden = true;
       $("open-test").setAttribute("aria-pressed", "false");
