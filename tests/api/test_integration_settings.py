@@ -25,18 +25,21 @@ SLACK_STEP = {"type": "send_slack_message", "config": {"text": "Lead {{ contact.
 
 
 # --- the configs through the workflow API ---------------------------------------------------
+# A step saved without a retry policy or an On failure exit keeps the app's defaults.
+NO_POLICY = {"retry_attempts": None, "retry_backoff_seconds": None, "failure_next": None}
+
 
 def test_webhook_and_slack_configs_round_trip_with_defaults(as_user):
     api = as_user("manager")
     created = api.post("/api/workflows", json=graph({"w": WEBHOOK, "s": SLACK_STEP}))
     assert created.status_code in (200, 201), created.json
     steps = api.get(f"/api/workflows/{created.json['id']}").json["graph"]["steps"]
-    assert steps["w"]["config"] == {**WEBHOOK["config"], "body_type": "json", "form": []}
-    assert steps["s"]["config"] == SLACK_STEP["config"]
+    assert steps["w"]["config"] == {**WEBHOOK["config"], "body_type": "json", "form": [], **NO_POLICY}
+    assert steps["s"]["config"] == {**SLACK_STEP["config"], **NO_POLICY}
     minimal = api.post("/api/workflows", json=graph({"w": {"type": "webhook", "config": {"url": "http://x.test/"}}}))
     assert api.get(f"/api/workflows/{minimal.json['id']}").json["graph"]["steps"]["w"]["config"] == {
         "method": "POST", "url": "http://x.test/", "headers": [], "query": [], "body_type": "json", "body": "",
-        "form": [], "timeout_seconds": 10, "retries": 3}
+        "form": [], "timeout_seconds": 10, "retries": 3, **NO_POLICY}
 
 
 @pytest.mark.parametrize("config, path, words", [

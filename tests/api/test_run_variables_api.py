@@ -55,7 +55,9 @@ def test_action_types_declare_their_outputs(app, users, as_user):
     resp = as_user("agent").get("/api/workflows/action-types")
     assert resp.status_code == 200
     outputs = {t["type"]: t["outputs"] for t in resp.json}
-    assert outputs["webhook"] == {"status": "Response status", "body": "Response body", "headers": "Response headers"}
+    assert {k: v for k, v in outputs["webhook"].items() if k != "error"} == {
+        "status": "Response status", "body": "Response body", "headers": "Response headers"}
+    assert outputs["webhook"]["error"]  # steps with an On failure exit offer the failure's reason
     assert outputs["find_contact"]["found"] and outputs["find_contact"]["contact.first_name"]
-    assert set(outputs["call"]) == {"outcome", "duration_seconds"}
+    assert set(outputs["call"]) == {"outcome", "duration_seconds", "error"}
     assert outputs["add_task"]["task_id"] and outputs["add_note"] == {}

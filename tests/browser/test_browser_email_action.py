@@ -49,7 +49,8 @@ def test_send_email_is_added_from_the_palette_filled_in_and_saved(live_server, t
     assert step["type"] == "send_email"
     assert step["config"] == {"subject": "Welcome {{ contact.first_name }}",
                               "text_body": "Hi {{ contact.first_name }}, thanks!",
-                              "html_body": "<p>Hi {{ contact.first_name }}</p>"}
+                              "html_body": "<p>Hi {{ contact.first_name }}</p>",
+                              "retry_attempts": None, "retry_backoff_seconds": None, "failure_next": None}
 
 
 def test_a_test_run_shows_the_emails_outcome_on_the_canvas(live_server, team, browser):

@@ -60,7 +60,8 @@ def test_both_types_are_dragged_from_the_palette_filled_in_and_saved(live_server
     assert steps["s1"]["config"]["url"] == "https://example.com/leads/{{ contact.id }}"
     assert steps["s1"]["config"]["body"] == '{"name": "{{ contact.first_name }}"}'
     assert steps["s2"] == {**steps["s2"], "type": "send_slack_message",
-                           "config": {"text": "New lead: {{ contact.first_name }}"}}
+                           "config": {"text": "New lead: {{ contact.first_name }}", "retry_attempts": None,
+                                      "retry_backoff_seconds": None, "failure_next": None}}
 
 
 def test_an_admin_rotates_the_secret_and_sets_slack(page: Page, live_server: LiveServer, team):
