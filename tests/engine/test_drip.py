@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -14,25 +15,13 @@ from marshmallow import ValidationError
 from engine import interpreter
 from engine.actions.drip import Drip, DripConfig, DripState, next_place
 from engine.graph import Graph
+from tests.engine.memory_run import MemoryRun
 
 T0 = datetime(2030, 1, 7, 10, 0)
 HOUR = timedelta(hours=1)
 
 
-@dataclass
-class Run:
-    id: int
-    workflow_id: int = 1
-    version_id: int = 1
-    contact_id: int = 0
-    status: str = "active"
-    current_step: str | None = "d"
-    seq: int = 0
-    wake_at: datetime | None = None
-    is_test: bool = False
-    error: str | None = None
-    finished_at: datetime | None = None
-    vars: dict[str, Any] | None = None
+Run = partial(MemoryRun, current_step="d", contact_id=0)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -15,24 +16,12 @@ from marshmallow import ValidationError
 from engine import goals, interpreter
 from engine.goals import Event
 from engine.graph import Graph, load_graph
+from tests.engine.memory_run import MemoryRun
 
 NOW = datetime(2030, 1, 9, 12, 0)
 
 
-@dataclass
-class Run:
-    id: int = 1
-    workflow_id: int = 1
-    version_id: int = 1
-    contact_id: int = 1
-    status: str = "active"
-    current_step: str | None = "s1"
-    seq: int = 0
-    wake_at: datetime | None = None
-    is_test: bool = False
-    error: str | None = None
-    finished_at: datetime | None = None
-    vars: dict[str, Any] | None = None
+Run = partial(MemoryRun, current_step="s1")
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -14,25 +15,13 @@ from marshmallow import ValidationError
 from engine import interpreter
 from engine.actions.wait import Wait, WaitConfig, window_opens
 from engine.graph import Graph
+from tests.engine.memory_run import MemoryRun
 
 WORKDAYS = {"mode": "window", "window_days": ["mon", "tue", "wed", "thu", "fri"],
             "window_start": "09:00", "window_end": "17:00"}
 
 
-@dataclass
-class Run:
-    id: int = 1
-    workflow_id: int = 1
-    version_id: int = 1
-    contact_id: int = 1
-    status: str = "active"
-    current_step: str | None = "w"
-    seq: int = 0
-    wake_at: datetime | None = None
-    is_test: bool = False
-    error: str | None = None
-    finished_at: datetime | None = None
-    vars: dict[str, Any] | None = None
+Run = partial(MemoryRun, current_step="w")
 
 
 @dataclass
